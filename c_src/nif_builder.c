@@ -1,0 +1,264 @@
+/*
+ * nif_builder: xml_core events to Erlang terms. See nif_builder.h.
+ */
+#include "nif_builder.h"
+
+#include <stdint.h>
+#include <string.h>
+
+void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
+                      nif_format format, const ErlNifPid *callback)
+{
+    memset(b, 0, sizeof *b);
+    b->atoms = atoms;
+    b->format = format;
+    if (callback) {
+        b->push = 1;
+        b->callback = *callback;
+    }
+}
+
+void nif_builder_free(nif_builder *b)
+{
+    if (b->keep_env)
+        enif_free_env(b->keep_env);
+    enif_free(b->frames);
+    b->keep_env = NULL;
+    b->frames = NULL;
+    b->depth = b->cap = 0;
+}
+
+static ErlNifEnv *keep_env(nif_builder *b)
+{
+    if (!b->keep_env)
+        b->keep_env = enif_alloc_env();
+    return b->keep_env;
+}
+
+void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events)
+{
+    b->env = env;
+    b->events = events;
+}
+
+/* A stanza still open when the call ends moves to keep_env, once. */
+static void keep_open_stanza(nif_builder *b)
+{
+    if (b->push || b->depth == 0 || b->build_env != b->env)
+        return;
+    ErlNifEnv *keep = keep_env(b);
+    for (size_t i = 0; i < b->depth; i++) {
+        nif_frame *f = &b->frames[i];
+        f->name = enif_make_copy(keep, f->name);
+        f->attrs = enif_make_copy(keep, f->attrs);
+        f->children = enif_make_copy(keep, f->children);
+    }
+    b->build_env = keep;
+}
+
+ERL_NIF_TERM nif_builder_end(nif_builder *b)
+{
+    keep_open_stanza(b);
+    ERL_NIF_TERM events = b->events;
+    b->env = NULL;
+    return events;
+}
+
+ErlNifEnv *nif_builder_event_env(nif_builder *b)
+{
+    return b->push ? keep_env(b) : b->env;
+}
+
+int nif_builder_emit(nif_builder *b, ERL_NIF_TERM event)
+{
+    if (!b->push) {
+        b->events = enif_make_list_cell(b->env, event, b->events);
+        return 0;
+    }
+    ErlNifEnv *keep = keep_env(b);
+    if (!keep)
+        return -1;
+    ERL_NIF_TERM msg = enif_make_tuple2(keep, b->atoms->gen_event, event);
+    /* A dead callback is not the parser's failure: the message is lost as
+     * gen_fsm:send_event would lose it. enif_send empties keep_env. */
+    if (!enif_send(b->env, &b->callback, keep, msg))
+        enif_clear_env(keep);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Terms                                                                   */
+
+static int make_bytes(ErlNifEnv *env, const char *s, size_t len,
+                      ERL_NIF_TERM *out)
+{
+    unsigned char *p = enif_make_new_binary(env, len, out);
+    if (!p)
+        return -1;
+    if (len)
+        memcpy(p, s, len);
+    return 0;
+}
+
+/* Names, attribute names and values: strings (UTF-8 byte lists) in the
+ * legacy format, as ejabberd 2.x produced them; binaries otherwise. */
+static int make_string(nif_builder *b, ErlNifEnv *env, const char *s,
+                       size_t len, ERL_NIF_TERM *out)
+{
+    if (b->format == NIF_FORMAT_LEGACY) {
+        *out = enif_make_string_len(env, s, len, ERL_NIF_LATIN1);
+        return 0;
+    }
+    return make_bytes(env, s, len, out);
+}
+
+static int make_attrs(nif_builder *b, ErlNifEnv *env, const stz_attr *attrs,
+                      size_t n, ERL_NIF_TERM *out)
+{
+    ERL_NIF_TERM list = enif_make_list(env, 0);
+    for (size_t i = n; i-- > 0;) {
+        ERL_NIF_TERM k, v;
+        if (make_string(b, env, attrs[i].name, attrs[i].name_len, &k) ||
+            make_string(b, env, attrs[i].value, attrs[i].value_len, &v))
+            return -1;
+        list = enif_make_list_cell(env, enif_make_tuple2(env, k, v), list);
+    }
+    *out = list;
+    return 0;
+}
+
+static ERL_NIF_TERM element_tag(const nif_builder *b)
+{
+    return b->format == NIF_FORMAT_XMLEL ? b->atoms->xmlel
+                                         : b->atoms->xmlelement;
+}
+
+/* ---------------------------------------------------------------------- */
+/* xml_core callbacks                                                      */
+
+static int on_stream_start(void *ctx, const char *name, size_t name_len,
+                           const stz_attr *attrs, size_t n)
+{
+    nif_builder *b = ctx;
+    ErlNifEnv *env = nif_builder_event_env(b);
+    ERL_NIF_TERM name_t, attrs_t;
+    if (!env || make_string(b, env, name, name_len, &name_t) ||
+        make_attrs(b, env, attrs, n, &attrs_t))
+        return -1;
+    return nif_builder_emit(
+        b, enif_make_tuple3(env, b->atoms->xmlstreamstart, name_t, attrs_t));
+}
+
+static int on_stream_end(void *ctx, const char *name, size_t name_len)
+{
+    nif_builder *b = ctx;
+    ErlNifEnv *env = nif_builder_event_env(b);
+    ERL_NIF_TERM name_t;
+    if (!env || make_string(b, env, name, name_len, &name_t))
+        return -1;
+    return nif_builder_emit(
+        b, enif_make_tuple2(env, b->atoms->xmlstreamend, name_t));
+}
+
+static int push_frame(nif_builder *b)
+{
+    if (b->depth < b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap * 2 : 16;
+    if (cap > SIZE_MAX / sizeof(nif_frame))
+        return -1;
+    nif_frame *frames = enif_realloc(b->frames, cap * sizeof *frames);
+    if (!frames)
+        return -1;
+    b->frames = frames;
+    b->cap = cap;
+    return 0;
+}
+
+static int on_element_start(void *ctx, const char *name, size_t name_len,
+                            const stz_attr *attrs, size_t n)
+{
+    nif_builder *b = ctx;
+    if (b->depth == 0)
+        b->build_env = b->push ? keep_env(b) : b->env;
+    ErlNifEnv *env = b->build_env;
+    if (!env || push_frame(b))
+        return -1;
+    nif_frame *f = &b->frames[b->depth];
+    if (make_string(b, env, name, name_len, &f->name) ||
+        make_attrs(b, env, attrs, n, &f->attrs))
+        return -1;
+    f->children = enif_make_list(env, 0);
+    b->depth++;
+    return 0;
+}
+
+static int on_text(void *ctx, const char *data, size_t len)
+{
+    nif_builder *b = ctx;
+    ErlNifEnv *env = b->build_env;
+    ERL_NIF_TERM bin;
+    if (b->depth == 0 || make_bytes(env, data, len, &bin))
+        return -1;
+    nif_frame *f = &b->frames[b->depth - 1];
+    f->children = enif_make_list_cell(
+        env, enif_make_tuple2(env, b->atoms->xmlcdata, bin), f->children);
+    return 0;
+}
+
+static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
+{
+    ErlNifEnv *env = b->build_env;
+    if (!b->push && env != b->env) {
+        element = enif_make_copy(b->env, element);
+        enif_clear_env(env);
+        env = b->env;
+    }
+    b->build_env = NULL;
+    return nif_builder_emit(
+        b, enif_make_tuple2(env, b->atoms->xmlstreamelement, element));
+}
+
+static int on_element_end(void *ctx, int stanza_done)
+{
+    nif_builder *b = ctx;
+    if (b->depth == 0)
+        return -1;
+    ErlNifEnv *env = b->build_env;
+    nif_frame *f = &b->frames[--b->depth];
+    ERL_NIF_TERM children;
+    if (!enif_make_reverse_list(env, f->children, &children))
+        return -1;
+    ERL_NIF_TERM el =
+        enif_make_tuple4(env, element_tag(b), f->name, f->attrs, children);
+    if (b->depth > 0) {
+        nif_frame *parent = &b->frames[b->depth - 1];
+        parent->children = enif_make_list_cell(env, el, parent->children);
+        return 0;
+    }
+    (void)stanza_done; /* depth 0 is the stanza: the two always agree */
+    return emit_stanza(b, el);
+}
+
+static void on_discard(void *ctx)
+{
+    nif_builder *b = ctx;
+    if (b->depth > 0 && b->build_env && b->build_env == b->keep_env)
+        enif_clear_env(b->keep_env);
+    b->depth = 0;
+    b->build_env = NULL;
+}
+
+stz_builder nif_builder_ops(nif_builder *b)
+{
+    stz_builder ops = {
+        .ctx = b,
+        .stream_start = on_stream_start,
+        .element_start = on_element_start,
+        .text = on_text,
+        .element_end = on_element_end,
+        .stream_end = on_stream_end,
+        .discard = on_discard,
+    };
+    return ops;
+}

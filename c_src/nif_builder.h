@@ -1,0 +1,71 @@
+/*
+ * nif_builder: the xml_core builder that makes Erlang terms with enif_make_*.
+ *
+ * A stanza is built in the calling process' environment while it fits in
+ * one call (no copy at all). If a call ends with a stanza still open, the
+ * half-built stanza moves once into a process-independent environment owned
+ * by the parser and is finished there, then copied out once when it ends:
+ * a 10 MB stanza fed in 1 KB chunks is never copied again per chunk.
+ * In push mode every event is built in that environment and sent from it,
+ * so delivery costs no copy either.
+ */
+#ifndef STANZA_NIF_BUILDER_H
+#define STANZA_NIF_BUILDER_H
+
+#include <erl_nif.h>
+
+#include "xml_core.h"
+
+typedef enum nif_format {
+    NIF_FORMAT_BINARY = 0, /* {xmlelement, <<Name>>, ...}       */
+    NIF_FORMAT_LEGACY = 1, /* ejabberd 2.x: strings, binary text  */
+    NIF_FORMAT_XMLEL = 2   /* {xmlel, <<Name>>, ...}              */
+} nif_format;
+
+typedef struct nif_atoms {
+    ERL_NIF_TERM xmlelement, xmlel, xmlcdata;
+    ERL_NIF_TERM xmlstreamstart, xmlstreamelement, xmlstreamend,
+        xmlstreamerror;
+    ERL_NIF_TERM gen_event;
+} nif_atoms;
+
+typedef struct nif_frame {
+    ERL_NIF_TERM name;
+    ERL_NIF_TERM attrs;
+    ERL_NIF_TERM children; /* newest first */
+} nif_frame;
+
+typedef struct nif_builder {
+    const nif_atoms *atoms;
+    nif_format format;
+    int push;
+    ErlNifPid callback;
+
+    ErlNifEnv *env;       /* the caller's, during a call; NULL otherwise */
+    ErlNifEnv *build_env; /* where the open stanza lives                */
+    ErlNifEnv *keep_env;  /* process independent, created on demand     */
+    ERL_NIF_TERM events;  /* pull mode: newest first, in env            */
+
+    nif_frame *frames;
+    size_t depth;
+    size_t cap;
+} nif_builder;
+
+void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
+                      nif_format format, const ErlNifPid *callback);
+
+/* Brackets the work of one NIF invocation. events is the list gathered so
+ * far (newest first), passed through enif_schedule_nif between slices. */
+void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events);
+ERL_NIF_TERM nif_builder_end(nif_builder *b);
+
+/* The environment in which to build an event for nif_builder_emit. */
+ErlNifEnv *nif_builder_event_env(nif_builder *b);
+int nif_builder_emit(nif_builder *b, ERL_NIF_TERM event);
+
+/* The xml_core callbacks over this builder. */
+stz_builder nif_builder_ops(nif_builder *b);
+
+void nif_builder_free(nif_builder *b);
+
+#endif

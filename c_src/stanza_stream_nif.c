@@ -1,0 +1,465 @@
+/*
+ * stanza_stream_nif: the streaming parser as a NIF (module stanza_stream_nif,
+ * wrapped by stanza_stream.erl).
+ *
+ * A parser is a resource owned by one process: only the owner may use it
+ * (others get {error, not_owner}), and a mutex guards the state so that a
+ * foreign caller, the owner and the garbage collector never race.
+ *
+ * Scheduling. Input is fed to the core in slices; after each slice the NIF
+ * reports the time used with enif_consume_timeslice and, when the slice of
+ * the scheduler is spent (or about 1 ms has passed), it reschedules itself
+ * with enif_schedule_nif, carrying the offset and the events so far. So a
+ * 10 MB chunk is parsed in many short steps, as jiffy does for JSON.
+ */
+#include <erl_nif.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "nif_builder.h"
+#include "xml_core.h"
+
+/* Bytes per core feed: small enough that one slice stays far below the
+ * time budget, large enough that the per-slice overhead does not show. */
+#define SLICE_BYTES 8192
+/* Wall-clock budget of one invocation before it yields. */
+#define BUDGET_NS 1000000LL
+
+typedef struct module_state {
+    ErlNifResourceType *parser_type;
+    atomic_long live_parsers;
+} module_state;
+
+typedef struct parser_res {
+    ErlNifMutex *lock;
+    module_state *module;
+    int closed;
+    ErlNifPid owner;
+    nif_format format;
+    stz_core *core;
+    nif_builder builder;
+} parser_res;
+
+static nif_atoms atoms;
+static ERL_NIF_TERM atom_ok, atom_error, atom_closed, atom_not_owner,
+    atom_undefined, atom_stanza_too_big, atom_too_deep, atom_restricted_xml,
+    atom_not_well_formed, atom_out_of_memory, atom_code, atom_message,
+    atom_line, atom_column, atom_offset;
+static ERL_NIF_TERM restricted_atoms[4];
+
+static const stz_allocator enif_allocator = {
+    .alloc = enif_alloc,
+    .realloc = enif_realloc,
+    .free = enif_free,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Error reasons                                                           */
+
+static ERL_NIF_TERM make_text(ErlNifEnv *env, const char *s, int as_string)
+{
+    size_t len = strlen(s);
+    if (as_string)
+        return enif_make_string_len(env, s, len, ERL_NIF_LATIN1);
+    ERL_NIF_TERM bin;
+    unsigned char *p = enif_make_new_binary(env, len, &bin);
+    if (p)
+        memcpy(p, s, len);
+    return p ? bin : enif_make_list(env, 0);
+}
+
+/* ejabberd 2.x knew only two shapes: the size string, which callers match
+ * to answer policy-violation, and {ExpatCode, String}. The errors it had no
+ * name for use code 35 (XML_ERROR_ABORTED) with a message that says why. */
+static ERL_NIF_TERM legacy_reason(ErlNifEnv *env, const stz_error *e)
+{
+    if (e->kind == STZ_ERR_TOO_BIG)
+        return make_text(env, "XML stanza is too big", 1);
+    int code = e->code ? e->code : 35;
+    return enif_make_tuple2(env, enif_make_int(env, code),
+                            make_text(env, e->message, 1));
+}
+
+static ERL_NIF_TERM error_reason(ErlNifEnv *env, nif_format format,
+                                 const stz_error *e)
+{
+    if (format == NIF_FORMAT_LEGACY)
+        return legacy_reason(env, e);
+    switch (e->kind) {
+    case STZ_ERR_TOO_BIG:
+        return atom_stanza_too_big;
+    case STZ_ERR_TOO_DEEP:
+        return atom_too_deep;
+    case STZ_ERR_RESTRICTED:
+        return enif_make_tuple2(env, atom_restricted_xml,
+                                restricted_atoms[e->restricted]);
+    case STZ_ERR_NO_MEMORY:
+        return atom_out_of_memory;
+    default:
+        break;
+    }
+    ERL_NIF_TERM keys[5] = {atom_code, atom_message, atom_line, atom_column,
+                            atom_offset};
+    ERL_NIF_TERM values[5] = {
+        enif_make_int(env, e->code),
+        make_text(env, e->message, 0),
+        enif_make_uint64(env, e->line),
+        enif_make_uint64(env, e->column),
+        enif_make_int64(env, e->offset),
+    };
+    ERL_NIF_TERM map;
+    if (!enif_make_map_from_arrays(env, keys, values, 5, &map))
+        map = enif_make_new_map(env);
+    return enif_make_tuple2(env, atom_not_well_formed, map);
+}
+
+static void emit_error(parser_res *p)
+{
+    ErlNifEnv *env = nif_builder_event_env(&p->builder);
+    if (!env)
+        return;
+    ERL_NIF_TERM reason =
+        error_reason(env, p->format, stz_core_error(p->core));
+    nif_builder_emit(&p->builder,
+                     enif_make_tuple2(env, atoms.xmlstreamerror, reason));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Resource                                                                */
+
+static void parser_free_state(parser_res *p)
+{
+    stz_core_free(p->core);
+    p->core = NULL;
+    nif_builder_free(&p->builder);
+}
+
+static void parser_dtor(ErlNifEnv *env, void *obj)
+{
+    (void)env;
+    parser_res *p = obj;
+    if (!p->closed)
+        parser_free_state(p);
+    if (p->lock)
+        enif_mutex_destroy(p->lock);
+    atomic_fetch_sub(&p->module->live_parsers, 1);
+}
+
+/* Locks p and checks the caller may use it; on refusal *reply is set. */
+static int acquire(ErlNifEnv *env, ERL_NIF_TERM term, parser_res **out,
+                   ERL_NIF_TERM *reply)
+{
+    module_state *m = enif_priv_data(env);
+    parser_res *p;
+    if (!enif_get_resource(env, term, m->parser_type, (void **)&p))
+        return 0;
+    enif_mutex_lock(p->lock);
+    ErlNifPid self;
+    if (p->closed) {
+        *reply = enif_make_tuple2(env, atom_error, atom_closed);
+    } else if (!enif_self(env, &self) ||
+               enif_compare_pids(&self, &p->owner) != 0) {
+        *reply = enif_make_tuple2(env, atom_error, atom_not_owner);
+    } else {
+        *out = p;
+        return 1;
+    }
+    enif_mutex_unlock(p->lock);
+    *out = NULL;
+    return 1;
+}
+
+/* new_parser(Format, MaxStanzaSize, MaxDepth, Drop, ElementMode, Callback) */
+static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
+                                   const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    module_state *m = enif_priv_data(env);
+    unsigned format, drop, element_mode;
+    ErlNifUInt64 max_size;
+    unsigned long max_depth;
+    ErlNifPid callback;
+    int push = 0;
+    if (!enif_get_uint(env, argv[0], &format) || format > 2 ||
+        !enif_get_uint64(env, argv[1], &max_size) ||
+        !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
+        !enif_get_uint(env, argv[3], &drop) || drop > 1 ||
+        !enif_get_uint(env, argv[4], &element_mode) || element_mode > 1)
+        return enif_make_badarg(env);
+    if (enif_get_local_pid(env, argv[5], &callback))
+        push = 1;
+    else if (enif_compare(argv[5], atom_undefined) != 0)
+        return enif_make_badarg(env);
+
+    parser_res *p = enif_alloc_resource(m->parser_type, sizeof *p);
+    if (!p)
+        return enif_raise_exception(env, atom_out_of_memory);
+    memset(p, 0, sizeof *p);
+    p->module = m;
+    atomic_fetch_add(&m->live_parsers, 1);
+    p->format = format;
+    enif_self(env, &p->owner);
+    p->lock = enif_mutex_create("stanza_parser");
+    nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL);
+    stz_options opts = {
+        .max_stanza_size = max_size,
+        .max_depth = max_depth,
+        .restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT,
+        .element_mode = (int)element_mode,
+    };
+    stz_builder ops = nif_builder_ops(&p->builder);
+    p->core = stz_core_new(&enif_allocator, &opts, &ops);
+    if (!p->lock || !p->core) {
+        p->closed = !p->core; /* nothing left for the destructor to free */
+        nif_builder_free(&p->builder);
+        enif_release_resource(p);
+        return enif_raise_exception(env, atom_out_of_memory);
+    }
+    ERL_NIF_TERM term = enif_make_resource(env, p);
+    enif_release_resource(p);
+    return term;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parsing                                                                 */
+
+static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
+                               const ERL_NIF_TERM argv[]);
+
+static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
+{
+    ERL_NIF_TERM events = nif_builder_end(&p->builder);
+    enif_mutex_unlock(p->lock);
+    ERL_NIF_TERM ordered;
+    if (!enif_make_reverse_list(env, events, &ordered))
+        ordered = enif_make_list(env, 0);
+    return enif_make_tuple2(env, atom_ok, ordered);
+}
+
+/*
+ * parse_step(Parser, Binary, Offset, Final, EventsSoFar): the body of
+ * parse/2 and parse_final/2, continued through enif_schedule_nif.
+ */
+static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
+                               const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    parser_res *p;
+    ERL_NIF_TERM reply;
+    ErlNifBinary data;
+    ErlNifUInt64 offset;
+    int final;
+    if (!enif_inspect_binary(env, argv[1], &data) ||
+        !enif_get_uint64(env, argv[2], &offset) || offset > data.size ||
+        !enif_get_int(env, argv[3], &final) ||
+        !acquire(env, argv[0], &p, &reply))
+        return enif_make_badarg(env);
+    if (!p)
+        return reply;
+
+    nif_builder_begin(&p->builder, env, argv[4]);
+    if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
+        emit_error(p); /* a failed parser repeats its error until reset */
+        return finish(env, p);
+    }
+    ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
+    int reported = 0;
+    do {
+        size_t n = data.size - offset;
+        if (n > SLICE_BYTES)
+            n = SLICE_BYTES;
+        int last = final && offset + n == data.size;
+        int rc = stz_core_feed(p->core, (const char *)data.data + offset, n,
+                               last);
+        offset += n;
+        if (rc) {
+            emit_error(p);
+            return finish(env, p);
+        }
+        ErlNifTime used = enif_monotonic_time(ERL_NIF_NSEC) - started;
+        int percent = (int)(used * 100 / BUDGET_NS);
+        if (percent > 100)
+            percent = 100;
+        int spent = percent > reported &&
+                    enif_consume_timeslice(env, percent - reported);
+        if (percent > reported)
+            reported = percent;
+        if (offset < data.size && (spent || used >= BUDGET_NS)) {
+            ERL_NIF_TERM events = nif_builder_end(&p->builder);
+            enif_mutex_unlock(p->lock);
+            ERL_NIF_TERM next[5] = {argv[0], argv[1],
+                                    enif_make_uint64(env, offset), argv[3],
+                                    events};
+            return enif_schedule_nif(env, "parse", 0, parse_step, 5, next);
+        }
+    } while (offset < data.size);
+    return finish(env, p);
+}
+
+static ERL_NIF_TERM start_parse(ErlNifEnv *env, const ERL_NIF_TERM argv[],
+                                int final)
+{
+    if (!enif_is_binary(env, argv[1]))
+        return enif_make_badarg(env);
+    ERL_NIF_TERM args[5] = {argv[0], argv[1], enif_make_uint64(env, 0),
+                            enif_make_int(env, final),
+                            enif_make_list(env, 0)};
+    return parse_step(env, 5, args);
+}
+
+static ERL_NIF_TERM parse_nif(ErlNifEnv *env, int argc,
+                              const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return start_parse(env, argv, 0);
+}
+
+static ERL_NIF_TERM parse_final_nif(ErlNifEnv *env, int argc,
+                                    const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return start_parse(env, argv, 1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lifecycle                                                               */
+
+static ERL_NIF_TERM reset_nif(ErlNifEnv *env, int argc,
+                              const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    parser_res *p;
+    ERL_NIF_TERM reply;
+    if (!acquire(env, argv[0], &p, &reply))
+        return enif_make_badarg(env);
+    if (!p)
+        return reply;
+    stz_core_reset(p->core);
+    enif_mutex_unlock(p->lock);
+    return atom_ok;
+}
+
+/* Closing twice is fine; closing someone else's parser is not. */
+static ERL_NIF_TERM close_nif(ErlNifEnv *env, int argc,
+                              const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    parser_res *p;
+    ERL_NIF_TERM reply;
+    if (!acquire(env, argv[0], &p, &reply))
+        return enif_make_badarg(env);
+    if (!p) {
+        const ERL_NIF_TERM *tuple;
+        int arity;
+        if (enif_get_tuple(env, reply, &arity, &tuple) && arity == 2 &&
+            enif_compare(tuple[1], atom_closed) == 0)
+            return atom_ok;
+        return reply;
+    }
+    parser_free_state(p);
+    p->closed = 1;
+    enif_mutex_unlock(p->lock);
+    return atom_ok;
+}
+
+static ERL_NIF_TERM controlling_process_nif(ErlNifEnv *env, int argc,
+                                            const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    parser_res *p;
+    ERL_NIF_TERM reply;
+    ErlNifPid pid;
+    if (!enif_get_local_pid(env, argv[1], &pid) ||
+        !acquire(env, argv[0], &p, &reply))
+        return enif_make_badarg(env);
+    if (!p)
+        return reply;
+    p->owner = pid;
+    enif_mutex_unlock(p->lock);
+    return atom_ok;
+}
+
+static ERL_NIF_TERM live_parsers_nif(ErlNifEnv *env, int argc,
+                                     const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    (void)argv;
+    module_state *m = enif_priv_data(env);
+    return enif_make_long(env, atomic_load(&m->live_parsers));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loading                                                                 */
+
+static ERL_NIF_TERM atom(ErlNifEnv *env, const char *name)
+{
+    return enif_make_atom(env, name);
+}
+
+static void make_atoms(ErlNifEnv *env)
+{
+    atoms.xmlelement = atom(env, "xmlelement");
+    atoms.xmlel = atom(env, "xmlel");
+    atoms.xmlcdata = atom(env, "xmlcdata");
+    atoms.xmlstreamstart = atom(env, "xmlstreamstart");
+    atoms.xmlstreamelement = atom(env, "xmlstreamelement");
+    atoms.xmlstreamend = atom(env, "xmlstreamend");
+    atoms.xmlstreamerror = atom(env, "xmlstreamerror");
+    atoms.gen_event = atom(env, "$gen_event");
+    atom_ok = atom(env, "ok");
+    atom_error = atom(env, "error");
+    atom_closed = atom(env, "closed");
+    atom_not_owner = atom(env, "not_owner");
+    atom_undefined = atom(env, "undefined");
+    atom_stanza_too_big = atom(env, "stanza_too_big");
+    atom_too_deep = atom(env, "too_deep");
+    atom_restricted_xml = atom(env, "restricted_xml");
+    atom_not_well_formed = atom(env, "not_well_formed");
+    atom_out_of_memory = atom(env, "out_of_memory");
+    atom_code = atom(env, "code");
+    atom_message = atom(env, "message");
+    atom_line = atom(env, "line");
+    atom_column = atom(env, "column");
+    atom_offset = atom(env, "offset");
+    restricted_atoms[STZ_RESTRICTED_COMMENT] = atom(env, "comment");
+    restricted_atoms[STZ_RESTRICTED_PI] = atom(env, "processing_instruction");
+    restricted_atoms[STZ_RESTRICTED_DTD] = atom(env, "dtd");
+    restricted_atoms[STZ_RESTRICTED_ENTITY_REF] =
+        atom(env, "entity_reference");
+}
+
+static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
+{
+    (void)info;
+    module_state *m = enif_alloc(sizeof *m);
+    if (!m)
+        return 1;
+    m->parser_type = enif_open_resource_type(
+        env, NULL, "stanza_parser", parser_dtor, ERL_NIF_RT_CREATE, NULL);
+    if (!m->parser_type) {
+        enif_free(m);
+        return 1;
+    }
+    atomic_init(&m->live_parsers, 0);
+    make_atoms(env);
+    *priv = m;
+    return 0;
+}
+
+static void unload(ErlNifEnv *env, void *priv)
+{
+    (void)env;
+    enif_free(priv);
+}
+
+static ErlNifFunc nif_funcs[] = {
+    {"new_parser", 6, new_parser_nif, 0},
+    {"parse", 2, parse_nif, 0},
+    {"parse_final", 2, parse_final_nif, 0},
+    {"reset", 1, reset_nif, 0},
+    {"close", 1, close_nif, 0},
+    {"controlling_process", 2, controlling_process_nif, 0},
+    {"live_parsers", 0, live_parsers_nif, 0},
+};
+
+ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, NULL, unload)

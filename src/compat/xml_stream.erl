@@ -1,0 +1,100 @@
+%% @doc ejabberd 2.x's `xml_stream', on stanza_stream.
+%%
+%% Code written for ejabberd 2.x keeps working unchanged:
+%% ```
+%% 1> S0 = xml_stream:new(self()).
+%% 2> S1 = xml_stream:parse(S0, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>").
+%% 3> S2 = xml_stream:parse(S1, "<message><body>hi</body></message>").
+%% 4> flush().
+%% Shell got {'$gen_event',{xmlstreamstart,"stream:stream",
+%%                          [{"xmlns:stream","http://etherx.jabber.org/streams"}]}}
+%% Shell got {'$gen_event',{xmlstreamelement,
+%%                          {xmlelement,"message",[],
+%%                           [{xmlelement,"body",[],[{xmlcdata,<<"hi">>}]}]}}}
+%% 5> xml_stream:parse_element("<iq type='get'/>").
+%% {xmlelement,"iq",[{"type","get"}],[]}
+%% '''
+%% Terms are 2.x's (strings for names and attribute values, binaries for
+%% text), comments and processing instructions are dropped as 2.x did, and
+%% errors are `{xmlstreamerror, {Code, String}}' or
+%% `{xmlstreamerror, "XML stanza is too big"}'. Unlike 2.x, the size limit
+%% counts the bytes of each stanza exactly, and `reset/1' (from fast_xml)
+%% restarts the stream after STARTTLS or SASL.
+%%
+%% The state belongs to the process that called new/1,2: parse it there.
+-module(xml_stream).
+
+-export([new/1, new/2, parse/2, close/1, reset/1, parse_element/1]).
+
+-export_type([xml_stream_state/0]).
+
+%% expat's codes for "no element found" and "junk after document element",
+%% which 2.x's parse_element reported as parse_error.
+-define(NO_ELEMENTS, 3).
+-define(JUNK_AFTER_DOC_ELEMENT, 9).
+
+-record(xml_stream_state, {callback_pid :: pid(),
+                           parser :: stanza_stream:parser(),
+                           maxsize :: pos_integer() | infinity}).
+
+-opaque xml_stream_state() :: #xml_stream_state{}.
+
+%% @equiv new(CallbackPid, infinity)
+-spec new(pid()) -> xml_stream_state().
+new(CallbackPid) ->
+    new(CallbackPid, infinity).
+
+%% @doc A stream whose events go to CallbackPid as `{'$gen_event', Event}'.
+-spec new(pid(), pos_integer() | infinity) -> xml_stream_state().
+new(CallbackPid, MaxSize) ->
+    {ok, Parser} = stanza_stream:new(options(CallbackPid, MaxSize)),
+    #xml_stream_state{callback_pid = CallbackPid, parser = Parser,
+                      maxsize = MaxSize}.
+
+%% @doc Parses more of the stream (a string or any iodata). As with 2.x's
+%% port, using a closed state raises `badarg'.
+-spec parse(xml_stream_state(), iodata()) -> xml_stream_state().
+parse(#xml_stream_state{parser = Parser} = State, Data) ->
+    case stanza_stream:parse(Parser, Data) of
+        {ok, []} -> State;
+        {error, _} -> erlang:error(badarg, [State, Data])
+    end.
+
+%% @doc A pristine stream for the same callback and limit (fast_xml's
+%% reset/1): what a stream restart after STARTTLS or SASL needs.
+-spec reset(xml_stream_state()) -> xml_stream_state().
+reset(#xml_stream_state{parser = Parser} = State) ->
+    case stanza_stream:reset(Parser) of
+        ok -> State;
+        {error, _} -> erlang:error(badarg, [State])
+    end.
+
+-spec close(xml_stream_state()) -> true.
+close(#xml_stream_state{parser = Parser}) ->
+    _ = stanza_stream:close(Parser),
+    true.
+
+%% @doc One whole element: the element, `{error, parse_error}' when there
+%% is no element or something follows it, or `{error, {Code, String}}'.
+-spec parse_element(iodata()) ->
+          stanza_stream:element() | {error, parse_error | {integer(), string()}}.
+parse_element(Data) ->
+    case stanza_stream:parse_element(Data, #{format => legacy,
+                                             restricted => drop}) of
+        {ok, Element} -> Element;
+        {error, {Code, _}} when Code =:= ?NO_ELEMENTS;
+                                Code =:= ?JUNK_AFTER_DOC_ELEMENT ->
+            {error, parse_error};
+        {error, badarg} -> erlang:error(badarg, [Data]);
+        {error, {_Code, _String} = Reason} -> {error, Reason}
+    end.
+
+%%--------------------------------------------------------------------
+
+-spec options(pid(), pos_integer() | infinity) -> stanza_stream:options().
+options(CallbackPid, MaxSize) ->
+    Base = #{format => legacy, restricted => drop, callback => CallbackPid},
+    case MaxSize of
+        infinity -> Base;
+        N when is_integer(N), N > 0 -> Base#{max_stanza_size => N}
+    end.

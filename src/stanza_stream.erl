@@ -1,0 +1,207 @@
+%% @doc Streaming XMPP parser: libexpat in C, events as Erlang terms.
+%%
+%% ```
+%% 1> {ok, P} = stanza_stream:new(#{}).
+%% 2> stanza_stream:parse(P, <<"<stream:stream xmlns='jabber:client' "
+%%                             "xmlns:stream='http://etherx.jabber.org/streams'>">>).
+%% {ok,[{xmlstreamstart,<<"stream:stream">>,
+%%       [{<<"xmlns">>,<<"jabber:client">>},
+%%        {<<"xmlns:stream">>,<<"http://etherx.jabber.org/streams">>}]}]}
+%% 3> stanza_stream:parse(P, <<"<message to='a@b'><body>hi</bo">>).
+%% {ok,[]}
+%% 4> stanza_stream:parse(P, <<"dy></message>">>).
+%% {ok,[{xmlstreamelement,{xmlelement,<<"message">>,
+%%                         [{<<"to">>,<<"a@b">>}],
+%%                         [{xmlelement,<<"body">>,[],[{xmlcdata,<<"hi">>}]}]}}]}
+%% 5> stanza_stream:parse_element(<<"<iq type='get'/>">>, #{format => xmlel}).
+%% {ok,{xmlel,<<"iq">>,[{<<"type">>,<<"get">>}],[]}}
+%% '''
+%%
+%% Options (a map, all optional):
+%% <ul>
+%% <li>`format => binary | legacy | xmlel' (default `binary'): `binary' gives
+%%   `{xmlelement, Name, Attrs, Children}' with binaries; `legacy' gives
+%%   exactly ejabberd 2.x's terms (strings for names and attributes,
+%%   binaries for text); `xmlel' gives `#xmlel{}' (include/stanza.hrl).</li>
+%% <li>`max_stanza_size => pos_integer() | infinity' (default `infinity'):
+%%   bytes of one top-level stanza, from its `<' to the end of its end tag.
+%%   Exactly N passes, N + 1 fails, however the input is chunked. A
+%%   stanza that cannot fit is refused as soon as that is certain, so an
+%%   endless stanza never fills memory.</li>
+%% <li>`max_depth => pos_integer()' (default 1024): nesting inside one
+%%   stanza; the stanza element is depth 1, the stream root does not count.</li>
+%% <li>`restricted => reject | drop' (default `reject'): comments and
+%%   processing instructions are errors (RFC 6120 section 11) or vanish, as
+%%   in ejabberd 2.x. A DOCTYPE and entity references other than the five
+%%   predefined ones are always errors; no entity is ever expanded.</li>
+%% <li>`callback => pid()': push mode. Each event is sent to the pid as
+%%   `{'$gen_event', Event}' (what gen_fsm:send_event/2 sends) and parse/2
+%%   returns `{ok, []}'.</li>
+%% </ul>
+%%
+%% Errors are the last event of the chunk in which they happen:
+%% `{xmlstreamerror, Reason}', Reason one of `stanza_too_big', `too_deep',
+%% `{restricted_xml, comment | processing_instruction | dtd |
+%% entity_reference}', `{not_well_formed, #{code, message, line, column,
+%% offset}}' or `out_of_memory'. The parser then stays failed, each parse
+%% returning the same error event, until reset/1. In the `legacy' format the
+%% reasons are ejabberd 2.x's: `"XML stanza is too big"' or
+%% `{ExpatCode, String}' (code 35 with an explanatory string for the
+%% conditions 2.x did not know: depth, comments, PIs, DTDs).
+%%
+%% Ownership: the process that called new/1 owns the parser; calls from
+%% any other process return `{error, not_owner}' (hand it over with
+%% controlling_process/2). A closed parser returns `{error, closed}'. A
+%% parser that is dropped without close/1 is freed by the garbage collector.
+%%
+%% Scheduling: a parse call never holds a scheduler for more than about a
+%% millisecond; big inputs are parsed in slices and the call yields between
+%% them, so feeding 10 MB at once is fine.
+-module(stanza_stream).
+
+-export([new/0, new/1, parse/2, reset/1, close/1, controlling_process/2,
+         parse_element/1, parse_element/2, live_parsers/0]).
+
+-export_type([parser/0, options/0, event/0, element/0, reason/0,
+              format/0]).
+
+-opaque parser() :: stanza_stream_nif:parser().
+-type format() :: binary | legacy | xmlel.
+-type options() :: #{format => format(),
+                     max_stanza_size => pos_integer() | infinity,
+                     max_depth => pos_integer(),
+                     restricted => reject | drop,
+                     callback => pid()}.
+-type name() :: binary() | string().
+-type attrs() :: [{name(), binary() | string()}].
+-type element() :: {xmlelement | xmlel, name(), attrs(),
+                    [element() | {xmlcdata, binary()}]}.
+-type reason() :: stanza_too_big | too_deep | out_of_memory
+                | {restricted_xml, comment | processing_instruction | dtd
+                                   | entity_reference}
+                | {not_well_formed, #{code := integer(), message := binary(),
+                                      line := integer(), column := integer(),
+                                      offset := integer()}}
+                | string() | {integer(), string()}.
+-type event() :: {xmlstreamstart, name(), attrs()}
+               | {xmlstreamelement, element()}
+               | {xmlstreamend, name()}
+               | {xmlstreamerror, reason()}.
+
+-define(DEFAULT_MAX_DEPTH, 1024).
+
+%% @equiv new(#{})
+-spec new() -> {ok, parser()}.
+new() ->
+    new(#{}).
+
+%% @doc A parser for one XMPP stream. An unknown option or a bad value
+%% raises `{bad_option, Key, Value}'.
+-spec new(options()) -> {ok, parser()}.
+new(Opts) when is_map(Opts) ->
+    {ok, create(Opts, stream)};
+new(Opts) ->
+    erlang:error(badarg, [Opts]).
+
+%% @doc Parses the next bytes of the stream. Data may be any iodata;
+%% anything else gives `{error, badarg}'.
+-spec parse(parser(), iodata()) ->
+          {ok, [event()]} | {error, closed | not_owner | badarg}.
+parse(Parser, Data) when is_binary(Data) ->
+    stanza_stream_nif:parse(Parser, Data);
+parse(Parser, Data) ->
+    try iolist_to_binary(Data) of
+        Bin -> stanza_stream_nif:parse(Parser, Bin)
+    catch
+        error:badarg -> {error, badarg}
+    end.
+
+%% @doc Back to a pristine parser for the same options: what a stream
+%% restart needs after STARTTLS or SASL (a new XML declaration and a new
+%% stream header are allowed, and no stale event is left).
+-spec reset(parser()) -> ok | {error, closed | not_owner}.
+reset(Parser) ->
+    stanza_stream_nif:reset(Parser).
+
+%% @doc Frees the parser's memory now. Closing twice is fine.
+-spec close(parser()) -> ok | {error, not_owner}.
+close(Parser) ->
+    stanza_stream_nif:close(Parser).
+
+%% @doc Makes Pid the owner, the only process that may use the parser.
+-spec controlling_process(parser(), pid()) -> ok | {error, closed | not_owner}.
+controlling_process(Parser, Pid) ->
+    stanza_stream_nif:controlling_process(Parser, Pid).
+
+%% @equiv parse_element(Data, #{})
+-spec parse_element(iodata()) -> {ok, element()} | {error, reason() | badarg}.
+parse_element(Data) ->
+    parse_element(Data, #{}).
+
+%% @doc Parses one whole element (the stanza is the root). Takes the same
+%% options as new/1 but `callback'. Leading and trailing whitespace is
+%% fine; anything else around the element is not well-formed.
+-spec parse_element(iodata(), options()) ->
+          {ok, element()} | {error, reason() | badarg}.
+parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
+    case to_binary(Data) of
+        {ok, Bin} -> parse_whole(create(Opts, element), Bin);
+        error -> {error, badarg}
+    end;
+parse_element(Data, Opts) ->
+    erlang:error(badarg, [Data, Opts]).
+
+%% @doc How many parsers exist in this node, closed or not, that the
+%% garbage collector has not freed yet. For leak checks and monitoring.
+-spec live_parsers() -> non_neg_integer().
+live_parsers() ->
+    stanza_stream_nif:live_parsers().
+
+%%--------------------------------------------------------------------
+
+parse_whole(Parser, Bin) ->
+    {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
+    ok = stanza_stream_nif:close(Parser),
+    case lists:last(Events) of
+        {xmlstreamelement, Element} -> {ok, Element};
+        {xmlstreamerror, Reason} -> {error, Reason}
+    end.
+
+to_binary(Data) when is_binary(Data) ->
+    {ok, Data};
+to_binary(Data) ->
+    try {ok, iolist_to_binary(Data)}
+    catch error:badarg -> error
+    end.
+
+create(Opts, Mode) ->
+    _ = maps:fold(fun check_option/3, ok, Opts),
+    Format = maps:get(format, Opts, binary),
+    stanza_stream_nif:new_parser(
+      format_code(Format),
+      max_size(maps:get(max_stanza_size, Opts, infinity)),
+      maps:get(max_depth, Opts, ?DEFAULT_MAX_DEPTH),
+      drop_code(maps:get(restricted, Opts, reject)),
+      mode_code(Mode),
+      maps:get(callback, Opts, undefined)).
+
+check_option(format, F, ok) when F =:= binary; F =:= legacy; F =:= xmlel -> ok;
+check_option(max_stanza_size, infinity, ok) -> ok;
+check_option(max_stanza_size, N, ok) when is_integer(N), N > 0 -> ok;
+check_option(max_depth, N, ok) when is_integer(N), N > 0 -> ok;
+check_option(restricted, R, ok) when R =:= reject; R =:= drop -> ok;
+check_option(callback, Pid, ok) when is_pid(Pid), node(Pid) =:= node() -> ok;
+check_option(Key, Value, ok) -> erlang:error({bad_option, Key, Value}).
+
+format_code(binary) -> 0;
+format_code(legacy) -> 1;
+format_code(xmlel) -> 2.
+
+max_size(infinity) -> 0;
+max_size(N) -> N.
+
+drop_code(reject) -> 0;
+drop_code(drop) -> 1.
+
+mode_code(stream) -> 0;
+mode_code(element) -> 1.

@@ -1,0 +1,55 @@
+%% @private
+%% @doc The NIF behind stanza_stream. Call stanza_stream, not this module:
+%% it validates options and normalises iodata before anything reaches C.
+-module(stanza_stream_nif).
+
+-export([new_parser/6, parse/2, parse_final/2, reset/1, close/1,
+         controlling_process/2, live_parsers/0]).
+
+-on_load(load/0).
+
+-type parser() :: reference().
+-export_type([parser/0]).
+
+-spec load() -> ok | {error, term()}.
+load() ->
+    Path = filename:join(stanza_priv:dir(), "stanza_stream_nif"),
+    case erlang:load_nif(Path, 0) of
+        ok ->
+            ok;
+        {error, Reason} = Error ->
+            logger:error("stanza: cannot load ~ts.so: ~p~n"
+                         "Build it with `make` in the stanza directory "
+                         "(needs libexpat1-dev and erlang-dev).",
+                         [Path, Reason]),
+            Error
+    end.
+
+-spec new_parser(0..2, non_neg_integer(), pos_integer(), 0 | 1, 0 | 1,
+                 pid() | undefined) -> parser().
+new_parser(_Format, _MaxSize, _MaxDepth, _Drop, _ElementMode, _Callback) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec parse(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
+parse(_Parser, _Data) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec parse_final(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
+parse_final(_Parser, _Data) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec reset(parser()) -> ok | {error, closed | not_owner}.
+reset(_Parser) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec close(parser()) -> ok | {error, not_owner}.
+close(_Parser) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec controlling_process(parser(), pid()) -> ok | {error, closed | not_owner}.
+controlling_process(_Parser, _Pid) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec live_parsers() -> non_neg_integer().
+live_parsers() ->
+    erlang:nif_error(nif_not_loaded).
