@@ -23,9 +23,12 @@ void nif_builder_free(nif_builder *b)
     if (b->keep_env)
         enif_free_env(b->keep_env);
     enif_free(b->frames);
+    enif_free(b->children);
     b->keep_env = NULL;
     b->frames = NULL;
+    b->children = NULL;
     b->depth = b->cap = 0;
+    b->child_count = b->child_cap = 0;
 }
 
 static ErlNifEnv *keep_env(nif_builder *b)
@@ -35,10 +38,58 @@ static ErlNifEnv *keep_env(nif_builder *b)
     return b->keep_env;
 }
 
-void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events)
+/* Picks up the open stanza that nif_builder_yield packed: a list of
+ * {Name, Attrs, Earlier}, innermost first. */
+static void resume_open_stanza(nif_builder *b, ERL_NIF_TERM open)
+{
+    ERL_NIF_TERM head, tail = open;
+    size_t i = b->depth;
+    while (i > 0 && enif_get_list_cell(b->env, tail, &head, &tail)) {
+        const ERL_NIF_TERM *t;
+        int arity;
+        if (!enif_get_tuple(b->env, head, &arity, &t) || arity != 3)
+            break;
+        nif_frame *f = &b->frames[--i];
+        f->name = t[0];
+        f->attrs = t[1];
+        f->earlier = t[2];
+    }
+    b->build_env = b->env;
+}
+
+void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events,
+                       ERL_NIF_TERM open, term_cache *cache)
 {
     b->env = env;
     b->events = events;
+    b->cache = cache;
+    term_cache_reset(cache, NULL);
+    if (!enif_is_empty_list(env, open))
+        resume_open_stanza(b, open);
+}
+
+/* Moves every frame's children from the array into its earlier list, so
+ * the array is empty and each frame is three terms. Linear overall: each
+ * child is folded once. */
+static void fold_children(nif_builder *b, ErlNifEnv *env)
+{
+    for (size_t i = 0; i < b->depth; i++) {
+        nif_frame *f = &b->frames[i];
+        size_t end = i + 1 < b->depth ? b->frames[i + 1].first_child
+                                      : b->child_count;
+        for (size_t c = f->first_child; c < end; c++)
+            f->earlier = enif_make_list_cell(env, b->children[c], f->earlier);
+        f->first_child = 0;
+    }
+    b->child_count = 0;
+}
+
+/* Terms of a cleared or sent environment are gone: so are their copies. */
+static void clear_keep_env(nif_builder *b)
+{
+    enif_clear_env(b->keep_env);
+    if (b->cache && b->cache->env == b->keep_env)
+        term_cache_reset(b->cache, NULL);
 }
 
 /* A stanza still open when the call ends moves to keep_env, once. */
@@ -51,9 +102,30 @@ static void keep_open_stanza(nif_builder *b)
         nif_frame *f = &b->frames[i];
         f->name = enif_make_copy(keep, f->name);
         f->attrs = enif_make_copy(keep, f->attrs);
-        f->children = enif_make_copy(keep, f->children);
+        f->earlier = enif_make_copy(keep, f->earlier);
     }
+    for (size_t i = 0; i < b->child_count; i++)
+        b->children[i] = enif_make_copy(keep, b->children[i]);
     b->build_env = keep;
+}
+
+ERL_NIF_TERM nif_builder_yield(nif_builder *b, ERL_NIF_TERM *open)
+{
+    ErlNifEnv *env = b->env;
+    *open = enif_make_list(env, 0);
+    if (!b->push && b->depth > 0 && b->build_env == env) {
+        fold_children(b, env);
+        for (size_t i = 0; i < b->depth; i++) {
+            nif_frame *f = &b->frames[i];
+            *open = enif_make_list_cell(
+                env, enif_make_tuple3(env, f->name, f->attrs, f->earlier),
+                *open);
+        }
+    }
+    ERL_NIF_TERM events = b->events;
+    b->env = NULL;
+    b->cache = NULL;
+    return events;
 }
 
 ERL_NIF_TERM nif_builder_end(nif_builder *b)
@@ -61,6 +133,7 @@ ERL_NIF_TERM nif_builder_end(nif_builder *b)
     keep_open_stanza(b);
     ERL_NIF_TERM events = b->events;
     b->env = NULL;
+    b->cache = NULL;
     return events;
 }
 
@@ -83,6 +156,8 @@ int nif_builder_emit(nif_builder *b, ERL_NIF_TERM event)
      * gen_fsm:send_event would lose it. enif_send empties keep_env. */
     if (!enif_send(b->env, &b->callback, keep, msg))
         enif_clear_env(keep);
+    if (b->cache && b->cache->env == keep)
+        term_cache_reset(b->cache, NULL);
     return 0;
 }
 
@@ -102,14 +177,33 @@ static int make_bytes(ErlNifEnv *env, const char *s, size_t len,
 
 /* Names, attribute names and values: strings (UTF-8 byte lists) in the
  * legacy format, as ejabberd 2.x produced them; binaries otherwise. */
-static int make_string(nif_builder *b, ErlNifEnv *env, const char *s,
-                       size_t len, ERL_NIF_TERM *out)
+static int make_fresh_string(nif_builder *b, ErlNifEnv *env, const char *s,
+                             size_t len, ERL_NIF_TERM *out)
 {
     if (b->format == NIF_FORMAT_LEGACY) {
         *out = enif_make_string_len(env, s, len, ERL_NIF_LATIN1);
         return 0;
     }
     return make_bytes(env, s, len, out);
+}
+
+static int make_string(nif_builder *b, ErlNifEnv *env, const char *s,
+                       size_t len, ERL_NIF_TERM *out)
+{
+    term_cache *cache = b->cache;
+    if (!cache || len > TERM_CACHE_MAX_LEN)
+        return make_fresh_string(b, env, s, len, out);
+    if (cache->env != env)
+        term_cache_reset(cache, env);
+    term_cache_slot *slot = term_cache_slot_for(cache, s, len);
+    if (term_cache_hit(slot, s, len)) {
+        *out = slot->term;
+        return 0;
+    }
+    if (make_fresh_string(b, env, s, len, out))
+        return -1;
+    term_cache_store(slot, s, len, *out);
+    return 0;
 }
 
 static int make_attrs(nif_builder *b, ErlNifEnv *env, const stz_attr *attrs,
@@ -175,6 +269,22 @@ static int push_frame(nif_builder *b)
     return 0;
 }
 
+static int push_child(nif_builder *b, ERL_NIF_TERM child)
+{
+    if (b->child_count == b->child_cap) {
+        size_t cap = b->child_cap ? b->child_cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof(ERL_NIF_TERM))
+            return -1;
+        ERL_NIF_TERM *c = enif_realloc(b->children, cap * sizeof *c);
+        if (!c)
+            return -1;
+        b->children = c;
+        b->child_cap = cap;
+    }
+    b->children[b->child_count++] = child;
+    return 0;
+}
+
 static int on_element_start(void *ctx, const char *name, size_t name_len,
                             const stz_attr *attrs, size_t n)
 {
@@ -188,7 +298,8 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
     if (make_string(b, env, name, name_len, &f->name) ||
         make_attrs(b, env, attrs, n, &f->attrs))
         return -1;
-    f->children = enif_make_list(env, 0);
+    f->earlier = enif_make_list(env, 0);
+    f->first_child = b->child_count;
     b->depth++;
     return 0;
 }
@@ -200,10 +311,7 @@ static int on_text(void *ctx, const char *data, size_t len)
     ERL_NIF_TERM bin;
     if (b->depth == 0 || make_bytes(env, data, len, &bin))
         return -1;
-    nif_frame *f = &b->frames[b->depth - 1];
-    f->children = enif_make_list_cell(
-        env, enif_make_tuple2(env, b->atoms->xmlcdata, bin), f->children);
-    return 0;
+    return push_child(b, enif_make_tuple2(env, b->atoms->xmlcdata, bin));
 }
 
 static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
@@ -211,7 +319,7 @@ static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
     ErlNifEnv *env = b->build_env;
     if (!b->push && env != b->env) {
         element = enif_make_copy(b->env, element);
-        enif_clear_env(env);
+        clear_keep_env(b);
         env = b->env;
     }
     b->build_env = NULL;
@@ -226,16 +334,18 @@ static int on_element_end(void *ctx, int stanza_done)
         return -1;
     ErlNifEnv *env = b->build_env;
     nif_frame *f = &b->frames[--b->depth];
-    ERL_NIF_TERM children;
-    if (!enif_make_reverse_list(env, f->children, &children))
-        return -1;
+    ERL_NIF_TERM children = enif_make_list_from_array(
+        env, b->children + f->first_child,
+        (unsigned)(b->child_count - f->first_child));
+    b->child_count = f->first_child;
+    /* earlier is newest first: prepending walks it back into order */
+    ERL_NIF_TERM head, tail = f->earlier;
+    while (enif_get_list_cell(env, tail, &head, &tail))
+        children = enif_make_list_cell(env, head, children);
     ERL_NIF_TERM el =
         enif_make_tuple4(env, element_tag(b), f->name, f->attrs, children);
-    if (b->depth > 0) {
-        nif_frame *parent = &b->frames[b->depth - 1];
-        parent->children = enif_make_list_cell(env, el, parent->children);
-        return 0;
-    }
+    if (b->depth > 0)
+        return push_child(b, el);
     (void)stanza_done; /* depth 0 is the stanza: the two always agree */
     return emit_stanza(b, el);
 }
@@ -244,8 +354,9 @@ static void on_discard(void *ctx)
 {
     nif_builder *b = ctx;
     if (b->depth > 0 && b->build_env && b->build_env == b->keep_env)
-        enif_clear_env(b->keep_env);
+        clear_keep_env(b);
     b->depth = 0;
+    b->child_count = 0;
     b->build_env = NULL;
 }
 

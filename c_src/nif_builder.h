@@ -14,6 +14,7 @@
 
 #include <erl_nif.h>
 
+#include "term_cache.h"
 #include "xml_core.h"
 
 typedef enum nif_format {
@@ -32,7 +33,8 @@ typedef struct nif_atoms {
 typedef struct nif_frame {
     ERL_NIF_TERM name;
     ERL_NIF_TERM attrs;
-    ERL_NIF_TERM children; /* newest first */
+    ERL_NIF_TERM earlier; /* children folded at a yield, newest first */
+    size_t first_child;   /* its later children in nif_builder.children */
 } nif_frame;
 
 typedef struct nif_builder {
@@ -45,19 +47,33 @@ typedef struct nif_builder {
     ErlNifEnv *build_env; /* where the open stanza lives                */
     ErlNifEnv *keep_env;  /* process independent, created on demand     */
     ERL_NIF_TERM events;  /* pull mode: newest first, in env            */
+    term_cache *cache;    /* during a call; see term_cache.h            */
 
-    nif_frame *frames;
+    nif_frame *frames; /* the open elements of the stanza, outermost first */
     size_t depth;
     size_t cap;
+    /* The finished children of every open element, in document order:
+     * a list is made once per element, when it ends, with no reversal. */
+    ERL_NIF_TERM *children;
+    size_t child_count;
+    size_t child_cap;
 } nif_builder;
 
 void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
                       nif_format format, const ErlNifPid *callback);
 
-/* Brackets the work of one NIF invocation. events is the list gathered so
- * far (newest first), passed through enif_schedule_nif between slices. */
-void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events);
+/*
+ * Brackets the work of one NIF invocation. events is the list gathered so
+ * far (newest first) and open the term nif_builder_yield returned (or []),
+ * both passed through enif_schedule_nif between slices: terms on the
+ * process heap survive a yield only if the next invocation receives them.
+ */
+void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events,
+                       ERL_NIF_TERM open, term_cache *cache);
+/* The call returns to Erlang: returns the events (newest first). */
 ERL_NIF_TERM nif_builder_end(nif_builder *b);
+/* The call yields: returns the events; *open gets the open stanza. */
+ERL_NIF_TERM nif_builder_yield(nif_builder *b, ERL_NIF_TERM *open);
 
 /* The environment in which to build an event for nif_builder_emit. */
 ErlNifEnv *nif_builder_event_env(nif_builder *b);

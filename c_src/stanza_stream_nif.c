@@ -237,8 +237,8 @@ static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
 }
 
 /*
- * parse_step(Parser, Binary, Offset, Final, EventsSoFar): the body of
- * parse/2 and parse_final/2, continued through enif_schedule_nif.
+ * parse_step(Parser, Binary, Offset, Final, EventsSoFar, OpenStanza): the
+ * body of parse/2 and parse_final/2, continued through enif_schedule_nif.
  */
 static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                const ERL_NIF_TERM argv[])
@@ -257,7 +257,8 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
     if (!p)
         return reply;
 
-    nif_builder_begin(&p->builder, env, argv[4]);
+    term_cache cache;
+    nif_builder_begin(&p->builder, env, argv[4], argv[5], &cache);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
         emit_error(p); /* a failed parser repeats its error until reset */
         return finish(env, p);
@@ -285,12 +286,13 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         if (percent > reported)
             reported = percent;
         if (offset < data.size && (spent || used >= BUDGET_NS)) {
-            ERL_NIF_TERM events = nif_builder_end(&p->builder);
+            ERL_NIF_TERM open;
+            ERL_NIF_TERM events = nif_builder_yield(&p->builder, &open);
             enif_mutex_unlock(p->lock);
-            ERL_NIF_TERM next[5] = {argv[0], argv[1],
+            ERL_NIF_TERM next[6] = {argv[0], argv[1],
                                     enif_make_uint64(env, offset), argv[3],
-                                    events};
-            return enif_schedule_nif(env, "parse", 0, parse_step, 5, next);
+                                    events, open};
+            return enif_schedule_nif(env, "parse", 0, parse_step, 6, next);
         }
     } while (offset < data.size);
     return finish(env, p);
@@ -301,10 +303,10 @@ static ERL_NIF_TERM start_parse(ErlNifEnv *env, const ERL_NIF_TERM argv[],
 {
     if (!enif_is_binary(env, argv[1]))
         return enif_make_badarg(env);
-    ERL_NIF_TERM args[5] = {argv[0], argv[1], enif_make_uint64(env, 0),
+    ERL_NIF_TERM args[6] = {argv[0], argv[1], enif_make_uint64(env, 0),
                             enif_make_int(env, final),
-                            enif_make_list(env, 0)};
-    return parse_step(env, 5, args);
+                            enif_make_list(env, 0), enif_make_list(env, 0)};
+    return parse_step(env, 6, args);
 }
 
 static ERL_NIF_TERM parse_nif(ErlNifEnv *env, int argc,

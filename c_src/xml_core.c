@@ -87,7 +87,7 @@ static int buf_reserve(stz_core *c, byte_buf *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 64;
     while (cap < need) {
         if (cap > SIZE_MAX / 2)
             return -1;
@@ -241,7 +241,7 @@ static int reserve_pending_attrs(stz_core *c, size_t need)
 {
     if (need <= c->attrs_cap)
         return 0;
-    size_t cap = c->attrs_cap ? c->attrs_cap : 16;
+    size_t cap = c->attrs_cap ? c->attrs_cap : 4;
     while (cap < need) {
         if (cap > SIZE_MAX / 2 / sizeof(pending_attr))
             return -1;
