@@ -31,6 +31,8 @@ void nif_builder_free(nif_builder *b)
     b->child_count = b->child_cap = 0;
 }
 
+/* enif_alloc_env never returns NULL: ERTS aborts the VM when it cannot
+ * allocate, as for every term. */
 static ErlNifEnv *keep_env(nif_builder *b)
 {
     if (!b->keep_env)
@@ -95,7 +97,7 @@ static void clear_keep_env(nif_builder *b)
 /* A stanza still open when the call ends moves to keep_env, once. */
 static void keep_open_stanza(nif_builder *b)
 {
-    if (b->push || b->depth == 0 || b->build_env != b->env)
+    if (b->depth == 0 || b->build_env != b->env)
         return;
     ErlNifEnv *keep = keep_env(b);
     for (size_t i = 0; i < b->depth; i++) {
@@ -113,7 +115,11 @@ ERL_NIF_TERM nif_builder_yield(nif_builder *b, ERL_NIF_TERM *open)
 {
     ErlNifEnv *env = b->env;
     *open = enif_make_list(env, 0);
-    if (!b->push && b->depth > 0 && b->build_env == env) {
+    /* A stanza big enough to span a yield would cost a long enif_send copy
+     * in push mode: finish it in keep_env, whence the message moves. */
+    if (b->push)
+        keep_open_stanza(b);
+    else if (b->depth > 0 && b->build_env == env) {
         fold_children(b, env);
         for (size_t i = 0; i < b->depth; i++) {
             nif_frame *f = &b->frames[i];
@@ -139,26 +145,40 @@ ERL_NIF_TERM nif_builder_end(nif_builder *b)
 
 ErlNifEnv *nif_builder_event_env(nif_builder *b)
 {
-    return b->push ? keep_env(b) : b->env;
+    return b->env;
+}
+
+/* Delivers an event built in env: the caller's environment, or keep_env
+ * for a stanza that spanned calls. */
+static int deliver(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM event)
+{
+    if (!b->push) {
+        if (env != b->env) {
+            event = enif_make_copy(b->env, event);
+            clear_keep_env(b);
+        }
+        b->events = enif_make_list_cell(b->env, event, b->events);
+        return 0;
+    }
+    ERL_NIF_TERM msg = enif_make_tuple2(env, b->atoms->gen_event, event);
+    /* A dead callback is not the parser's failure: the event is lost as
+     * gen_fsm:send_event loses it, so the result of enif_send is moot. */
+    if (env == b->env) {
+        /* enif_send copies a term of the caller's environment. */
+        (void)enif_send(b->env, &b->callback, NULL, msg);
+        return 0;
+    }
+    /* From keep_env the message moves without a copy. Sent or not, the
+     * environment must be cleared before it is built in again: after a
+     * successful send its memory belongs to the message. */
+    (void)enif_send(b->env, &b->callback, env, msg);
+    clear_keep_env(b);
+    return 0;
 }
 
 int nif_builder_emit(nif_builder *b, ERL_NIF_TERM event)
 {
-    if (!b->push) {
-        b->events = enif_make_list_cell(b->env, event, b->events);
-        return 0;
-    }
-    ErlNifEnv *keep = keep_env(b);
-    if (!keep)
-        return -1;
-    ERL_NIF_TERM msg = enif_make_tuple2(keep, b->atoms->gen_event, event);
-    /* A dead callback is not the parser's failure: the message is lost as
-     * gen_fsm:send_event would lose it. enif_send empties keep_env. */
-    if (!enif_send(b->env, &b->callback, keep, msg))
-        enif_clear_env(keep);
-    if (b->cache && b->cache->env == keep)
-        term_cache_reset(b->cache, NULL);
-    return 0;
+    return deliver(b, b->env, event);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -290,7 +310,7 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
 {
     nif_builder *b = ctx;
     if (b->depth == 0)
-        b->build_env = b->push ? keep_env(b) : b->env;
+        b->build_env = b->env;
     ErlNifEnv *env = b->build_env;
     if (!env || push_frame(b))
         return -1;
@@ -317,14 +337,9 @@ static int on_text(void *ctx, const char *data, size_t len)
 static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
 {
     ErlNifEnv *env = b->build_env;
-    if (!b->push && env != b->env) {
-        element = enif_make_copy(b->env, element);
-        clear_keep_env(b);
-        env = b->env;
-    }
     b->build_env = NULL;
-    return nif_builder_emit(
-        b, enif_make_tuple2(env, b->atoms->xmlstreamelement, element));
+    return deliver(
+        b, env, enif_make_tuple2(env, b->atoms->xmlstreamelement, element));
 }
 
 static int on_element_end(void *ctx, int stanza_done)

@@ -23,6 +23,10 @@
  * without being a stanza; allow it this much padding beyond the limit. */
 #define END_TAG_SLACK 4096
 
+/* A stream header that never ends is refused like a stanza that never
+ * ends, but a tiny stanza limit must not refuse an ordinary header. */
+#define MIN_HEADER_LIMIT 65536
+
 /* expat takes an int length: feed larger inputs in pieces of this size. */
 #define MAX_EXPAT_FEED (1 << 30)
 
@@ -644,7 +648,8 @@ static int held_back_is_end_tag(const stz_core *c)
 
 /*
  * After a slice: whatever expat has not reported yet belongs to the open
- * stanza, or, between stanzas, to the next one (or to the stream's end tag).
+ * stanza, or, between stanzas, to the next one (or to the stream's end tag),
+ * or, before the root, to the stream header.
  * Either way it counts against the limit, so a stanza that never finishes
  * is refused as soon as it is provably too big, not when memory runs out.
  */
@@ -659,11 +664,13 @@ static void check_held_back(stz_core *c)
                          c->stanza_start);
         return;
     }
-    if (c->opts.element_mode || c->depth != 1)
+    if (c->opts.element_mode)
         return;
     unsigned long long held = (unsigned long long)(c->fed - c->last_event_end);
     unsigned long long allowed = max;
-    if (held_back_is_end_tag(c))
+    if (c->depth == 0) /* the stream header, which is no stanza */
+        allowed = max > MIN_HEADER_LIMIT ? max : MIN_HEADER_LIMIT;
+    else if (held_back_is_end_tag(c))
         allowed = max + END_TAG_SLACK;
     if (held > allowed)
         record_error(c, STZ_ERR_TOO_BIG, 0, 0, "XML stanza is too big",

@@ -27,7 +27,8 @@
 %%   bytes of one top-level stanza, from its `<' to the end of its end tag.
 %%   Exactly N passes, N + 1 fails, however the input is chunked. A
 %%   stanza that cannot fit is refused as soon as that is certain, so an
-%%   endless stanza never fills memory.</li>
+%%   endless stanza never fills memory. An endless stream header is refused
+%%   the same way once it passes N bytes or 64 KB, whichever is larger.</li>
 %% <li>`max_depth => pos_integer()' (default 1024): nesting inside one
 %%   stanza; the stanza element is depth 1, the stream root does not count.</li>
 %% <li>`restricted => reject | drop' (default `reject'): comments and

@@ -6,6 +6,9 @@
 -include_lib("eunit/include/eunit.hrl").
 -include("stanza.hrl").
 
+%% Run in a peer VM by the push-mode stress tests.
+-export([push_stress/2, deep_depths/0, big_push/1]).
+
 -define(STREAM_NS, <<"http://etherx.jabber.org/streams">>).
 -define(HEADER, <<"<?xml version='1.0'?>"
                   "<stream:stream xmlns='jabber:client' "
@@ -142,6 +145,21 @@ in_other_process(Fun) ->
             erlang:error({other_process_died, Reason})
     after 60000 ->
             erlang:error(timeout)
+    end.
+
+%% {ok, M:F(A...)} computed in a fresh VM, or {peer_died, Reason}: a NIF
+%% that corrupts memory kills that VM, not the test run.
+in_peer(M, F, A) ->
+    Paths = [D || D <- code:get_path(), not lists:prefix(code:root_dir(), D)],
+    {ok, Peer, _} = peer:start(#{connection => standard_io,
+                                 args => ["-pa" | Paths],
+                                 env => [{"ERL_CRASH_DUMP_SECONDS", "0"}]}),
+    try
+        {ok, peer:call(Peer, M, F, A, 100000)}
+    catch
+        exit:Reason -> {peer_died, Reason}
+    after
+        catch peer:stop(Peer)
     end.
 
 %% Every {'$gen_event', _} message already in the mailbox (the NIF sends
@@ -351,6 +369,31 @@ ns_declarations_first_in_stream_header_test() ->
                     {<<"to">>, <<"x">>}, {<<"version">>, <<"1.0">>}]}],
                  stream(#{}, [Header])).
 
+%% Enough declarations and attributes to grow every buffer several times.
+many_attributes_and_declarations_test() ->
+    Ns = lists:seq(1, 300),
+    I = fun integer_to_binary/1,
+    Attrs = lists:append(
+              [[<<" a", (I(N))/binary, "='v", (I(N))/binary, "'">>,
+                <<" xmlns:p", (I(N))/binary, "='urn:", (I(N))/binary, "'">>,
+                <<" p", (I(N))/binary, ":x='", (binary:copy(<<"y">>, N))/binary,
+                  "'">>]
+               || N <- Ns]),
+    Stanza = iolist_to_binary([<<"<m">>, Attrs, <<"><c/></m>">>]),
+    Expected = {xmlelement, <<"m">>,
+                [{<<"xmlns:p", (I(N))/binary>>, <<"urn:", (I(N))/binary>>}
+                 || N <- Ns] ++
+                    lists:append(
+                      [[{<<"a", (I(N))/binary>>, <<"v", (I(N))/binary>>},
+                        {<<"p", (I(N))/binary, ":x">>, binary:copy(<<"y">>, N)}]
+                       || N <- Ns]),
+                [el(<<"c">>)]},
+    ?assertEqual(stanza_events([Expected]), after_header([Stanza])),
+    ?assertEqual(stanza_events([Expected]),
+                 after_header(chunks_of(Stanza, 100))),
+    ?assertEqual(stanza_events([in_format(legacy, Expected)]),
+                 after_header(#{format => legacy}, [Stanza])).
+
 default_ns_undeclaration_dropped_test() ->
     ?assertEqual(
        stanza_events([{xmlelement, <<"m">>, [{<<"a">>, <<"1">>}],
@@ -463,6 +506,14 @@ size_limit_self_closing_exact_test() ->
                  after_header(#{max_stanza_size => 4}, bytes(<<"<a/>">>))),
     ?assertEqual([{xmlstreamerror, stanza_too_big}],
                  after_header(#{max_stanza_size => 3}, bytes(<<"<a/>">>))).
+
+size_limit_counts_end_tag_to_its_end_test() ->
+    Stanza = <<"<a x = '1' ></a \n >">>,
+    N = byte_size(Stanza),
+    ?assertEqual(stanza_events([{xmlelement, <<"a">>, [{<<"x">>, <<"1">>}], []}]),
+                 after_header(#{max_stanza_size => N}, bytes(Stanza))),
+    ?assertEqual([{xmlstreamerror, stanza_too_big}],
+                 after_header(#{max_stanza_size => N - 1}, bytes(Stanza))).
 
 size_limit_counts_whitespace_inside_stanza_test() ->
     Stanza = <<"<a>     </a>">>,
@@ -659,22 +710,27 @@ deep_nesting_under_high_limit_parses_test_() ->
     {timeout, 120, fun deep_nesting_under_high_limit_parses/0}.
 
 deep_nesting_under_high_limit_parses() ->
-    Deep = nested(100000),
-    Depths = in_other_process(
-               fun() ->
-                       [{xmlstreamelement, E1}] =
-                           after_header(#{max_depth => 200000}, [Deep]),
-                       [{xmlstreamelement, E2}] =
-                           after_header(#{max_depth => 200000},
-                                        chunks_of(Deep, 4096)),
-                       {ok, E3} = stanza_stream:parse_element(
-                                    Deep, #{max_depth => 200000,
-                                            format => legacy}),
-                       [chain_depth(E, 1) || E <- [E1, E2, E3]]
-               end),
-    ?assertEqual([100000, 100000, 100000], Depths),
-    %% The VM (and the library) is still fine afterwards.
+    %% In a peer VM, so that "the VM survives" is checked, not assumed; only
+    %% depths come back, never a 100000-deep term to print.
+    ?assertEqual({ok, [100000, 100000, 100000, 100000]},
+                 in_peer(?MODULE, deep_depths, [])),
+    %% This VM and the library are fine too.
     ?assertEqual(stanza_events([el(<<"a">>)]), after_header([<<"<a/>">>])).
+
+deep_depths() ->
+    Deep = nested(100000),
+    Opts = #{max_depth => 200000},
+    Push = opened(Opts#{callback => self(), format => xmlel}),
+    {ok, []} = stanza_stream:parse(Push, Deep),
+    [depth_of(after_header(Opts, [Deep])),
+     depth_of(after_header(Opts, chunks_of(Deep, 4096))),
+     depth_of(stanza_stream:parse_element(Deep, Opts#{format => legacy})),
+     depth_of(tl(gen_events()))].
+
+depth_of([{xmlstreamelement, El}]) -> chain_depth(El, 1);
+depth_of({ok, El}) -> chain_depth(El, 1);
+depth_of(Other) when is_list(Other) -> {events, length(Other)};
+depth_of(_) -> unexpected.
 
 %%====================================================================
 %% Restricted XML (RFC 6120 section 11)
@@ -828,6 +884,10 @@ entity_reference_rejected_test_() ->
 entity_reference_rejected_under_drop_test() ->
     ?assertEqual([{xmlstreamerror, {restricted_xml, entity_reference}}],
                  after_header(#{restricted => drop}, [<<"<a>&x;</a>">>])).
+
+entity_reference_legacy_reason_test() ->
+    ?assertMatch([{xmlstreamerror, {Code, [_ | _]}}] when is_integer(Code),
+                 after_header(#{format => legacy}, [<<"<a>&x;</a>">>])).
 
 entity_reference_parse_element_test() ->
     ?assertEqual({error, {restricted_xml, entity_reference}},
@@ -1041,6 +1101,14 @@ truncated_utf8_at_end_of_parse_element_test() ->
     ?assertMatch({error, {not_well_formed, _}},
                  stanza_stream:parse_element(<<"<a/>\xc3">>)).
 
+%% The input is UTF-8 whatever the XML declaration says, also after reset.
+encoding_declaration_cannot_smuggle_latin1_test() ->
+    Data = <<"<?xml version='1.0' encoding='ISO-8859-1'?><s><a>caf\xe9</a>">>,
+    P = new_parser(#{}),
+    ?assertMatch([{xmlstreamstart, <<"s">>, []}, ?ANY_NWF], parse_ok(P, Data)),
+    ok = stanza_stream:reset(P),
+    ?assertMatch([{xmlstreamstart, <<"s">>, []}, ?ANY_NWF], feed(P, bytes(Data))).
+
 nul_bytes_test_() ->
     Cases = [{"text", <<"<a>x\0y</a>">>},
              {"attribute", <<"<a b='\0'/>">>},
@@ -1131,6 +1199,47 @@ push_mode_dead_callback_test() ->
     ?assertEqual({ok, []}, stanza_stream:parse(P, <<?HEADER/binary, "<a/>">>)),
     ?assertEqual({ok, []}, stanza_stream:parse(P, <<"<b/>">>)).
 
+%% Push mode while the receiver collects garbage, stanzas whole and split
+%% across calls. Memory corruption would crash the VM, so this runs in a
+%% peer VM: the test then fails instead of the whole run.
+push_mode_survives_garbage_collection_test_() ->
+    [{atom_to_list(F),
+      {timeout, 120,
+       ?_assertEqual({ok, {0, 4000}},
+                     in_peer(?MODULE, push_stress, [F, 2000]))}}
+     || F <- ?FORMATS].
+
+%% Returns {WrongEvents, Events}.
+push_stress(Format, N) ->
+    P = new_parser(#{callback => self(), format => Format}),
+    {ok, []} = stanza_stream:parse(P, ?HEADER),
+    [{xmlstreamstart, _, _}] = gen_events(),
+    Results = [push_stress_round(P, Format, I) || I <- lists:seq(1, N)],
+    {length([R || R <- lists:append(Results), R =/= ok]),
+     length(lists:append(Results))}.
+
+push_stress_round(P, Format, I) ->
+    Id = integer_to_binary(I),
+    Whole = <<"<iq id='", Id/binary, "'>whole ", Id/binary, "</iq>">>,
+    {ok, []} = stanza_stream:parse(P, <<Whole/binary, "<message id='",
+                                        Id/binary, "'><body>">>),
+    erlang:garbage_collect(),
+    {ok, []} = stanza_stream:parse(P, <<"split ", Id/binary,
+                                        "</body></message>">>),
+    Got = gen_events(),
+    erlang:garbage_collect(),
+    Expected = [{xmlstreamelement, in_format(Format, E)}
+                || E <- [{xmlelement, <<"iq">>, [{<<"id">>, Id}],
+                          [{xmlcdata, <<"whole ", Id/binary>>}]},
+                         {xmlelement, <<"message">>, [{<<"id">>, Id}],
+                          [el(<<"body">>,
+                              [{xmlcdata, <<"split ", Id/binary>>}])]}]],
+    case length(Got) =:= length(Expected) of
+        true -> [case G of E -> ok; _ -> wrong end
+                 || {G, E} <- lists:zip(Got, Expected)];
+        false -> [wrong, wrong]
+    end.
+
 %%====================================================================
 %% Reset
 %%====================================================================
@@ -1180,6 +1289,8 @@ reset_mid_stream_header_test() ->
     ok = stanza_stream:reset(P),
     ?assertEqual([new_stream_start()], parse_ok(P, ?NEW_STREAM)).
 
+%% The rest of the stanza cut by the reset is text before a mismatched end
+%% tag in the new stream: an error, never the old stanza.
 reset_mid_stanza_push_mode_test() ->
     P = opened(#{callback => self()}),
     _ = gen_events(),
@@ -1187,11 +1298,8 @@ reset_mid_stanza_push_mode_test() ->
     ok = stanza_stream:reset(P),
     {ok, []} = stanza_stream:parse(P, <<?NEW_STREAM/binary, "lo</body>">>),
     {ok, []} = stanza_stream:parse(P, <<"<iq/>">>),
-    Events = gen_events(),
-    ?assertMatch([{xmlstreamstart, _, _} | _], Events),
-    ?assertEqual([new_stream_start()], lists:sublist(Events, 1)),
-    ?assertNotEqual([], [E || {xmlstreamerror, _} = E <- Events]),
-    ?assertEqual([], [E || {xmlstreamelement, _} = E <- Events]).
+    ?assertMatch([{xmlstreamstart, _, _}, ?NWF(7), ?NWF(7)], gen_events()),
+    ?assertEqual([], gen_events()).
 
 reset_push_mode_no_stale_events_test() ->
     P = opened(#{callback => self()}),
@@ -1594,6 +1702,47 @@ big_stanza_exact_size_limit_test_() ->
                                        chunks_of(Data, 65536)))
      end}.
 
+%% Push mode, 10 MB in one chunk (the call yields many times) and in
+%% 1 KB chunks; run in a peer VM, see push_mode_survives_garbage_collection.
+big_stanza_push_mode_test_() ->
+    [{Name, {timeout, 120,
+             ?_assertEqual({ok, true}, in_peer(?MODULE, big_push, [Chunk]))}}
+     || {Name, Chunk} <- [{"one chunk", whole}, {"1 KB chunks", 1024}]].
+
+big_push(Chunking) ->
+    {Data, Expected} = big_stanza(),
+    Chunks = case Chunking of
+                 whole -> [<<"<a/>", Data/binary, "<b/>">>];
+                 N -> chunks_of(<<"<a/>", Data/binary, "<b/>">>, N)
+             end,
+    P = opened(#{callback => self()}),
+    [{xmlstreamstart, _, _}] = gen_events(),
+    [] = feed(P, Chunks),
+    gen_events() =:= stanza_events([el(<<"a">>), Expected, el(<<"b">>)]).
+
+%% The call yields many times before reaching the error at the end.
+error_after_many_stanzas_in_one_big_chunk_test() ->
+    Data = iolist_to_binary([lists:duplicate(200000, <<"<m>text</m>">>),
+                             <<"<x></y><z/>">>]),
+    Events = after_header([Data]),
+    ?assertEqual(200001, length(Events)),
+    ?assertMatch(?NWF(7), lists:last(Events)),
+    ?assertEqual([{xmlstreamelement, el(<<"m">>, [{xmlcdata, <<"text">>}])}],
+                 lists:usort(lists:droplast(Events))).
+
+big_stanza_exact_size_limit_one_chunk_test_() ->
+    {timeout, 120,
+     fun() ->
+             {Data, Expected} = big_stanza(),
+             N = byte_size(Data),
+             Chunk = <<"<a/>", Data/binary, "<b/>">>,
+             ?assertEqual(stanza_events([el(<<"a">>), Expected, el(<<"b">>)]),
+                          after_header(#{max_stanza_size => N}, [Chunk])),
+             ?assertEqual([{xmlstreamelement, el(<<"a">>)},
+                           {xmlstreamerror, stanza_too_big}],
+                          after_header(#{max_stanza_size => N - 1}, [Chunk]))
+     end}.
+
 many_stanzas_in_one_big_chunk_test() ->
     Data = iolist_to_binary([[<<"<m n='">>, integer_to_binary(I), <<"'/>\n">>]
                              || I <- lists:seq(1, 200000)]),
@@ -1679,3 +1828,25 @@ parse_element_is_not_a_stream_test() ->
                  stanza_stream:parse_element(
                    <<"<stream:stream xmlns:stream='urn:s'><a/>"
                      "</stream:stream>">>)).
+
+%% A stream header that never ends is refused like an endless stanza, but
+%% only beyond max(max_stanza_size, 64 KB), so a small limit never refuses
+%% an ordinary header.
+endless_stream_header_is_refused_test() ->
+    {ok, P} = stanza_stream:new(#{max_stanza_size => 1000}),
+    ?assertEqual({ok, []},
+                 stanza_stream:parse(P, <<"<stream:stream xmlns:stream='s' to='">>)),
+    Chunk = binary:copy(<<"a">>, 32768),
+    ?assertEqual({ok, []}, stanza_stream:parse(P, Chunk)),
+    ?assertEqual({ok, [{xmlstreamerror, stanza_too_big}]},
+                 stanza_stream:parse(P, [Chunk, Chunk])).
+
+small_limit_accepts_an_ordinary_header_fed_byte_by_byte_test() ->
+    {ok, P} = stanza_stream:new(#{max_stanza_size => 8}),
+    Header = <<"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams' to='example.com'>">>,
+    Events = lists:append([begin {ok, E} = stanza_stream:parse(P, <<B>>), E end
+                           || <<B>> <= Header]),
+    ?assertMatch([{xmlstreamstart, <<"stream:stream">>, _}], Events),
+    ?assertEqual({ok, [{xmlstreamelement, {xmlelement, <<"a">>, [], []}}]},
+                 stanza_stream:parse(P, <<"<a/>">>)).
