@@ -258,7 +258,8 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         return reply;
 
     term_cache cache;
-    nif_builder_begin(&p->builder, env, argv[4], argv[5], &cache);
+    nif_builder_begin(&p->builder, env, argv[4], argv[5],
+                      p->format == NIF_FORMAT_LEGACY ? &cache : NULL);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
         emit_error(p); /* a failed parser repeats its error until reset */
         return finish(env, p);

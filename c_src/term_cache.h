@@ -2,7 +2,8 @@
  * term_cache: reuse of small name and value terms within one NIF call.
  *
  * XMPP repeats itself: "to", "from", "id", "type", "xmlns" and a handful of
- * namespace URIs make up most names and many values. Terms are immutable,
+ * namespace URIs make up most names and many values. The legacy format
+ * makes them lists, two words a byte, which is worth sharing. Terms are immutable,
  * so within one environment the same term can stand in every place the same
  * string occurs; the cache turns a heap allocation and a copy into a hash and
  * a compare. It lives on the C stack of one NIF invocation and remembers
