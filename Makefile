@@ -40,9 +40,12 @@ bench: bench/raw_expat
 	$(REBAR) compile
 	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("$(BENCH_OPTS)")'
 
+# Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c
 	@scripts/ensure-packages build
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< -lexpat
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror \
+	  $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL) \
+	  -o $@ $< -lexpat
 
 clean:
 	$(REBAR) clean

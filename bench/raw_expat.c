@@ -150,10 +150,13 @@ static XML_Parser create_parser(int plain)
     }
     XML_SetElementHandler(p, on_start, on_end);
     XML_SetCharacterDataHandler(p, on_text);
+#ifdef STZ_HAVE_REPARSE_DEFERRAL
+    /* As stanza's core does: see c_src/xml_core.c. */
     if (XML_SetReparseDeferralEnabled(p, XML_FALSE) != XML_TRUE) {
         XML_ParserFree(p);
         return NULL;
     }
+#endif
     return p;
 }
 
