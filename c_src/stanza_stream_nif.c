@@ -145,28 +145,43 @@ static void parser_dtor(ErlNifEnv *env, void *obj)
     atomic_fetch_sub(&p->module->live_parsers, 1);
 }
 
-/* Locks p and checks the caller may use it; on refusal *reply is set. */
-static int acquire(ErlNifEnv *env, ERL_NIF_TERM term, parser_res **out,
-                   ERL_NIF_TERM *reply)
+typedef enum access {
+    ACCESS_BADARG, /* not a parser */
+    ACCESS_CLOSED,
+    ACCESS_NOT_OWNER,
+    ACCESS_GRANTED /* *out is locked: unlock it when done */
+} access;
+
+/* Finds the parser behind term and checks the caller may use it. */
+static access acquire(ErlNifEnv *env, ERL_NIF_TERM term, parser_res **out)
 {
     module_state *m = enif_priv_data(env);
     parser_res *p;
     if (!enif_get_resource(env, term, m->parser_type, (void **)&p))
-        return 0;
+        return ACCESS_BADARG;
     enif_mutex_lock(p->lock);
     ErlNifPid self;
-    if (p->closed) {
-        *reply = enif_make_tuple2(env, atom_error, atom_closed);
-    } else if (!enif_self(env, &self) ||
-               enif_compare_pids(&self, &p->owner) != 0) {
-        *reply = enif_make_tuple2(env, atom_error, atom_not_owner);
-    } else {
-        *out = p;
-        return 1;
+    access result = ACCESS_GRANTED;
+    if (p->closed)
+        result = ACCESS_CLOSED;
+    else if (!enif_self(env, &self) || enif_compare_pids(&self, &p->owner))
+        result = ACCESS_NOT_OWNER;
+    if (result != ACCESS_GRANTED) {
+        enif_mutex_unlock(p->lock);
+        return result;
     }
-    enif_mutex_unlock(p->lock);
-    *out = NULL;
-    return 1;
+    *out = p;
+    return ACCESS_GRANTED;
+}
+
+/* The reply to a refused call: badarg, {error, closed} or
+ * {error, not_owner}. */
+static ERL_NIF_TERM refusal(ErlNifEnv *env, access a)
+{
+    if (a == ACCESS_BADARG)
+        return enif_make_badarg(env);
+    return enif_make_tuple2(env, atom_error,
+                            a == ACCESS_CLOSED ? atom_closed : atom_not_owner);
 }
 
 /* new_parser(Format, MaxStanzaSize, MaxDepth, Drop, ElementMode, Callback) */
@@ -245,17 +260,16 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
 {
     (void)argc;
     parser_res *p;
-    ERL_NIF_TERM reply;
     ErlNifBinary data;
     ErlNifUInt64 offset;
     int final;
     if (!enif_inspect_binary(env, argv[1], &data) ||
         !enif_get_uint64(env, argv[2], &offset) || offset > data.size ||
-        !enif_get_int(env, argv[3], &final) ||
-        !acquire(env, argv[0], &p, &reply))
+        !enif_get_int(env, argv[3], &final))
         return enif_make_badarg(env);
-    if (!p)
-        return reply;
+    access a = acquire(env, argv[0], &p);
+    if (a != ACCESS_GRANTED)
+        return refusal(env, a);
 
     term_cache cache;
     nif_builder_begin(&p->builder, env, argv[4], argv[5],
@@ -332,11 +346,9 @@ static ERL_NIF_TERM reset_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     parser_res *p;
-    ERL_NIF_TERM reply;
-    if (!acquire(env, argv[0], &p, &reply))
-        return enif_make_badarg(env);
-    if (!p)
-        return reply;
+    access a = acquire(env, argv[0], &p);
+    if (a != ACCESS_GRANTED)
+        return refusal(env, a);
     stz_core_reset(p->core);
     enif_mutex_unlock(p->lock);
     return atom_ok;
@@ -348,17 +360,11 @@ static ERL_NIF_TERM close_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     parser_res *p;
-    ERL_NIF_TERM reply;
-    if (!acquire(env, argv[0], &p, &reply))
-        return enif_make_badarg(env);
-    if (!p) {
-        const ERL_NIF_TERM *tuple;
-        int arity;
-        if (enif_get_tuple(env, reply, &arity, &tuple) && arity == 2 &&
-            enif_compare(tuple[1], atom_closed) == 0)
-            return atom_ok;
-        return reply;
-    }
+    access a = acquire(env, argv[0], &p);
+    if (a == ACCESS_CLOSED)
+        return atom_ok;
+    if (a != ACCESS_GRANTED)
+        return refusal(env, a);
     parser_free_state(p);
     p->closed = 1;
     enif_mutex_unlock(p->lock);
@@ -370,13 +376,12 @@ static ERL_NIF_TERM controlling_process_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     parser_res *p;
-    ERL_NIF_TERM reply;
     ErlNifPid pid;
-    if (!enif_get_local_pid(env, argv[1], &pid) ||
-        !acquire(env, argv[0], &p, &reply))
+    if (!enif_get_local_pid(env, argv[1], &pid))
         return enif_make_badarg(env);
-    if (!p)
-        return reply;
+    access a = acquire(env, argv[0], &p);
+    if (a != ACCESS_GRANTED)
+        return refusal(env, a);
     p->owner = pid;
     enif_mutex_unlock(p->lock);
     return atom_ok;

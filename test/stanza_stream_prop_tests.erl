@@ -60,19 +60,8 @@ check(Prop, NumTests) ->
     _ = rand:seed(exsplus, {20, 7, 1968}),
     proper:quickcheck(Prop, [{numtests, NumTests}, {to_file, user}]).
 
-%% {ok, M:F(A...)} computed in a fresh VM, or {peer_died, Reason}.
 in_peer(M, F, A) ->
-    Paths = [D || D <- code:get_path(), not lists:prefix(code:root_dir(), D)],
-    {ok, Peer, _} = peer:start(#{connection => standard_io,
-                                 args => ["-pa" | Paths],
-                                 env => [{"ERL_CRASH_DUMP_SECONDS", "0"}]}),
-    try
-        {ok, peer:call(Peer, M, F, A, 110000)}
-    catch
-        exit:Reason -> {peer_died, Reason}
-    after
-        catch peer:stop(Peer)
-    end.
+    stanza_test_peer:call(M, F, A).
 
 %%====================================================================
 %% Properties

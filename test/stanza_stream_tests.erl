@@ -147,20 +147,8 @@ in_other_process(Fun) ->
             erlang:error(timeout)
     end.
 
-%% {ok, M:F(A...)} computed in a fresh VM, or {peer_died, Reason}: a NIF
-%% that corrupts memory kills that VM, not the test run.
 in_peer(M, F, A) ->
-    Paths = [D || D <- code:get_path(), not lists:prefix(code:root_dir(), D)],
-    {ok, Peer, _} = peer:start(#{connection => standard_io,
-                                 args => ["-pa" | Paths],
-                                 env => [{"ERL_CRASH_DUMP_SECONDS", "0"}]}),
-    try
-        {ok, peer:call(Peer, M, F, A, 100000)}
-    catch
-        exit:Reason -> {peer_died, Reason}
-    after
-        catch peer:stop(Peer)
-    end.
+    stanza_test_peer:call(M, F, A).
 
 %% Every {'$gen_event', _} message already in the mailbox (the NIF sends
 %% them before parse/2 returns), in order.
