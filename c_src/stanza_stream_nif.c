@@ -113,15 +113,11 @@ static ERL_NIF_TERM error_reason(ErlNifEnv *env, nif_format format,
     return enif_make_tuple2(env, atom_not_well_formed, map);
 }
 
-static void emit_error(parser_res *p)
+static void emit_error(nif_builder *b, nif_format format, const stz_core *core)
 {
-    ErlNifEnv *env = nif_builder_event_env(&p->builder);
-    if (!env)
-        return;
-    ERL_NIF_TERM reason =
-        error_reason(env, p->format, stz_core_error(p->core));
-    nif_builder_emit(&p->builder,
-                     enif_make_tuple2(env, atoms.xmlstreamerror, reason));
+    ErlNifEnv *env = nif_builder_event_env(b);
+    ERL_NIF_TERM reason = error_reason(env, format, stz_core_error(core));
+    nif_builder_emit(b, enif_make_tuple2(env, atoms.xmlstreamerror, reason));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -184,23 +180,41 @@ static ERL_NIF_TERM refusal(ErlNifEnv *env, access a)
                             a == ACCESS_CLOSED ? atom_closed : atom_not_owner);
 }
 
+/* Format, MaxStanzaSize, MaxDepth, Drop from argv[0..3]. */
+static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
+                       nif_format *format, stz_options *opts)
+{
+    unsigned fmt, drop;
+    ErlNifUInt64 max_size;
+    unsigned long max_depth;
+    if (!enif_get_uint(env, argv[0], &fmt) || fmt > 2 ||
+        !enif_get_uint64(env, argv[1], &max_size) ||
+        !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
+        !enif_get_uint(env, argv[3], &drop) || drop > 1)
+        return 0;
+    *format = (nif_format)fmt;
+    memset(opts, 0, sizeof *opts);
+    opts->max_stanza_size = max_size;
+    opts->max_depth = max_depth;
+    opts->restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    return 1;
+}
+
 /* new_parser(Format, MaxStanzaSize, MaxDepth, Drop, ElementMode, Callback) */
 static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
                                    const ERL_NIF_TERM argv[])
 {
     (void)argc;
     module_state *m = enif_priv_data(env);
-    unsigned format, drop, element_mode;
-    ErlNifUInt64 max_size;
-    unsigned long max_depth;
+    nif_format format;
+    stz_options opts;
+    unsigned element_mode;
     ErlNifPid callback;
     int push = 0;
-    if (!enif_get_uint(env, argv[0], &format) || format > 2 ||
-        !enif_get_uint64(env, argv[1], &max_size) ||
-        !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
-        !enif_get_uint(env, argv[3], &drop) || drop > 1 ||
+    if (!get_options(env, argv, &format, &opts) ||
         !enif_get_uint(env, argv[4], &element_mode) || element_mode > 1)
         return enif_make_badarg(env);
+    opts.element_mode = (int)element_mode;
     if (enif_get_local_pid(env, argv[5], &callback))
         push = 1;
     else if (enif_compare(argv[5], atom_undefined) != 0)
@@ -216,12 +230,6 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
     enif_self(env, &p->owner);
     p->lock = enif_mutex_create("stanza_parser");
     nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL);
-    stz_options opts = {
-        .max_stanza_size = max_size,
-        .max_depth = max_depth,
-        .restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT,
-        .element_mode = (int)element_mode,
-    };
     stz_builder ops = nif_builder_ops(&p->builder);
     p->core = stz_core_new(&enif_allocator, &opts, &ops);
     if (!p->lock || !p->core) {
@@ -275,7 +283,7 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
     nif_builder_begin(&p->builder, env, argv[4], argv[5],
                       p->format == NIF_FORMAT_LEGACY ? &cache : NULL);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
-        emit_error(p); /* a failed parser repeats its error until reset */
+        emit_error(&p->builder, p->format, p->core); /* repeated until reset */
         return finish(env, p);
     }
     ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
@@ -289,7 +297,7 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                last);
         offset += n;
         if (rc) {
-            emit_error(p);
+            emit_error(&p->builder, p->format, p->core);
             return finish(env, p);
         }
         ErlNifTime used = enif_monotonic_time(ERL_NIF_NSEC) - started;
@@ -336,6 +344,45 @@ static ERL_NIF_TERM parse_final_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     return start_parse(env, argv, 1);
+}
+
+/*
+ * parse_small_element(Binary, Format, MaxStanzaSize, MaxDepth, Drop): the
+ * events of parsing Binary as one element, in one call with no resource,
+ * for inputs small enough to parse well within the time budget
+ * (stanza_stream decides). ejabberd calls parse_element per stanza, where
+ * a resource, a mutex and a garbage-collected destructor cost more than
+ * the parse itself.
+ */
+static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
+                                            const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    ErlNifBinary data;
+    nif_format format;
+    stz_options opts;
+    if (!enif_inspect_binary(env, argv[0], &data) ||
+        !get_options(env, argv + 1, &format, &opts))
+        return enif_make_badarg(env);
+    opts.element_mode = 1;
+    nif_builder b;
+    nif_builder_init(&b, &atoms, format, NULL);
+    stz_builder ops = nif_builder_ops(&b);
+    stz_core *core = stz_core_new(&enif_allocator, &opts, &ops);
+    if (!core)
+        return enif_raise_exception(env, atom_out_of_memory);
+    term_cache cache;
+    nif_builder_begin(&b, env, enif_make_list(env, 0), enif_make_list(env, 0),
+                      format == NIF_FORMAT_LEGACY ? &cache : NULL);
+    if (stz_core_feed(core, (const char *)data.data, data.size, 1))
+        emit_error(&b, format, core);
+    ERL_NIF_TERM events = nif_builder_end(&b);
+    stz_core_free(core);
+    nif_builder_free(&b);
+    ERL_NIF_TERM ordered;
+    if (!enif_make_reverse_list(env, events, &ordered))
+        ordered = enif_make_list(env, 0);
+    return ordered;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -464,6 +511,7 @@ static ErlNifFunc nif_funcs[] = {
     {"new_parser", 6, new_parser_nif, 0},
     {"parse", 2, parse_nif, 0},
     {"parse_final", 2, parse_final_nif, 0},
+    {"parse_small_element", 5, parse_small_element_nif, 0},
     {"reset", 1, reset_nif, 0},
     {"close", 1, close_nif, 0},
     {"controlling_process", 2, controlling_process_nif, 0},

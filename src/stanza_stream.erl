@@ -90,6 +90,10 @@
                | {xmlstreamerror, reason()}.
 
 -define(DEFAULT_MAX_DEPTH, 1024).
+-define(STREAM_MODE, 0).
+-define(ELEMENT_MODE, 1).
+%% Up to this size an element parses in well under a millisecond.
+-define(SMALL_ELEMENT, 65536).
 
 %% @equiv new(#{})
 -spec new() -> {ok, parser()}.
@@ -100,7 +104,7 @@ new() ->
 %% raises `{bad_option, Key, Value}'.
 -spec new(options()) -> {ok, parser()}.
 new(Opts) when is_map(Opts) ->
-    {ok, create(Opts, stream)};
+    {ok, create(Opts, maps:get(callback, Opts, undefined))};
 new(Opts) ->
     erlang:error(badarg, [Opts]).
 
@@ -145,9 +149,14 @@ parse_element(Data) ->
 -spec parse_element(iodata(), options()) ->
           {ok, element()} | {error, reason() | badarg}.
 parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
+    Settings = settings(Opts),
     case to_binary(Data) of
-        {ok, Bin} -> parse_whole(create(Opts, element), Bin);
-        error -> {error, badarg}
+        {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
+            element_result(small_element(Bin, Settings));
+        {ok, Bin} ->
+            element_result(large_element(Bin, Settings));
+        error ->
+            {error, badarg}
     end;
 parse_element(Data, Opts) ->
     erlang:error(badarg, [Data, Opts]).
@@ -160,9 +169,21 @@ live_parsers() ->
 
 %%--------------------------------------------------------------------
 
-parse_whole(Parser, Bin) ->
+%% Small elements parse in one NIF call with no parser resource: that is
+%% most of the cost for a typical stanza. Larger ones go through a parser,
+%% whose calls yield to the scheduler.
+small_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
+    stanza_stream_nif:parse_small_element(Bin, Format, MaxSize, MaxDepth, Drop).
+
+large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
+    Parser = stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
+                                          ?ELEMENT_MODE, undefined),
     {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
     ok = stanza_stream_nif:close(Parser),
+    Events.
+
+%% A final parse of one element ends with the element or with an error.
+element_result(Events) ->
     case lists:last(Events) of
         {xmlstreamelement, Element} -> {ok, Element};
         {xmlstreamerror, Reason} -> {error, Reason}
@@ -175,16 +196,20 @@ to_binary(Data) ->
     catch error:badarg -> error
     end.
 
-create(Opts, Mode) ->
+create(Opts, Callback) ->
+    {Format, MaxSize, MaxDepth, Drop} = settings(Opts),
+    stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
+                                 ?STREAM_MODE, Callback).
+
+%% The options as the NIF takes them; the defaults cost nothing to check.
+settings(Opts) when map_size(Opts) =:= 0 ->
+    {format_code(binary), 0, ?DEFAULT_MAX_DEPTH, drop_code(reject)};
+settings(Opts) ->
     _ = maps:fold(fun check_option/3, ok, Opts),
-    Format = maps:get(format, Opts, binary),
-    stanza_stream_nif:new_parser(
-      format_code(Format),
-      max_size(maps:get(max_stanza_size, Opts, infinity)),
-      maps:get(max_depth, Opts, ?DEFAULT_MAX_DEPTH),
-      drop_code(maps:get(restricted, Opts, reject)),
-      mode_code(Mode),
-      maps:get(callback, Opts, undefined)).
+    {format_code(maps:get(format, Opts, binary)),
+     max_size(maps:get(max_stanza_size, Opts, infinity)),
+     maps:get(max_depth, Opts, ?DEFAULT_MAX_DEPTH),
+     drop_code(maps:get(restricted, Opts, reject))}.
 
 check_option(format, F, ok) when F =:= binary; F =:= legacy; F =:= xmlel -> ok;
 check_option(max_stanza_size, infinity, ok) -> ok;
@@ -203,6 +228,3 @@ max_size(N) -> N.
 
 drop_code(reject) -> 0;
 drop_code(drop) -> 1.
-
-mode_code(stream) -> 0;
-mode_code(element) -> 1.

@@ -3,7 +3,8 @@
 %% it validates options and normalises iodata before anything reaches C.
 -module(stanza_stream_nif).
 
--export([new_parser/6, parse/2, parse_final/2, reset/1, close/1,
+-export([new_parser/6, parse/2, parse_final/2, parse_small_element/5,
+         reset/1, close/1,
          controlling_process/2, live_parsers/0]).
 
 -on_load(load/0).
@@ -36,6 +37,11 @@ parse(_Parser, _Data) ->
 
 -spec parse_final(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
 parse_final(_Parser, _Data) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec parse_small_element(binary(), 0..2, non_neg_integer(), pos_integer(),
+                          0 | 1) -> list().
+parse_small_element(_Data, _Format, _MaxSize, _MaxDepth, _Drop) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec reset(parser()) -> ok | {error, closed | not_owner}.
