@@ -1838,3 +1838,31 @@ small_limit_accepts_an_ordinary_header_fed_byte_by_byte_test() ->
     ?assertMatch([{xmlstreamstart, <<"stream:stream">>, _}], Events),
     ?assertEqual({ok, [{xmlstreamelement, {xmlelement, <<"a">>, [], []}}]},
                  stanza_stream:parse(P, <<"<a/>">>)).
+
+%% parse_element takes one NIF call up to 64 KB and a yielding parser
+%% beyond: both paths must give the stream parser's answer, errors too.
+parse_element_paths_agree_test_() ->
+    Small = element_of_size(60000),
+    Large = element_of_size(200000),
+    [?_assertEqual(stream_element(El, Format),
+                   stanza_stream:parse_element(El, #{format => Format}))
+     || El <- [Small, Large], Format <- [binary, legacy, xmlel]] ++
+    [?_assertEqual({error, too_deep},
+                   stanza_stream:parse_element(El, #{max_depth => 1}))
+     || El <- [Small, Large]] ++
+    [?_assertEqual({error, stanza_too_big},
+                   stanza_stream:parse_element(
+                     El, #{max_stanza_size => byte_size(El) - 1}))
+     || El <- [Small, Large]].
+
+element_of_size(Size) ->
+    Item = <<"<item jid='a@b' name='\xc3\xa9'>x &amp; y</item>">>,
+    Count = Size div byte_size(Item),
+    iolist_to_binary([<<"<query xmlns='jabber:iq:roster'>">>,
+                      lists:duplicate(Count, Item), <<"</query>">>]).
+
+stream_element(El, Format) ->
+    {ok, P} = stanza_stream:new(#{format => Format}),
+    {ok, [_]} = stanza_stream:parse(P, <<"<s>">>),
+    {ok, [{xmlstreamelement, Element}]} = stanza_stream:parse(P, El),
+    {ok, Element}.
