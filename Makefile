@@ -6,7 +6,7 @@ ERL   ?= erl
 CC    ?= cc
 EBIN   = _build/default/lib/stanza/ebin
 
-.PHONY: all compile test eunit dialyzer dep-test bench clean
+.PHONY: all compile test check-c eunit dialyzer dep-test bench clean
 
 all: compile
 
@@ -14,14 +14,28 @@ compile:
 	@scripts/ensure-packages build
 	$(REBAR) compile
 
-## Tests: EUnit (with the PropEr properties), Dialyzer, and a project that
-## uses stanza as a dependency.
+## Tests: the C core under sanitizers and valgrind, EUnit (with the PropEr
+## properties), Dialyzer, and a project that uses stanza as a dependency.
 test:
 	@scripts/ensure-packages test
+	$(MAKE) check-c
 	$(REBAR) compile
 	$(REBAR) eunit
 	$(REBAR) dialyzer
 	test/dep_app/check
+
+## The C core alone (no BEAM): under ASan+UBSan, then under valgrind.
+EXPAT_DEFERRAL = $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL)
+CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c
+check-c:
+	@mkdir -p _build/c
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  $(EXPAT_DEFERRAL) -o _build/c/core_test_asan $(CORE_TEST_SRC) -lexpat
+	_build/c/core_test_asan
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+	  $(EXPAT_DEFERRAL) -o _build/c/core_test $(CORE_TEST_SRC) -lexpat
+	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/core_test
 
 eunit:
 	$(REBAR) eunit
@@ -43,9 +57,7 @@ bench: bench/raw_expat
 # Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c
 	@scripts/ensure-packages build
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror \
-	  $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL) \
-	  -o $@ $< -lexpat
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(EXPAT_DEFERRAL) -o $@ $< -lexpat
 
 clean:
 	$(REBAR) clean

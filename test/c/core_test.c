@@ -1,0 +1,238 @@
+/*
+ * core_test: xml_core without the BEAM, built with ASan and UBSan by
+ * `make check-c` (part of `make test`).
+ *
+ * For each input, the trace of builder calls and the final error must not
+ * depend on how the input is split, and a reset must leave no trace of
+ * the previous stream. Allocation counts must balance: the core frees
+ * everything it allocates, whatever happened.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../c_src/xml_core.h"
+
+static long live_allocations;
+
+static void *counted_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        live_allocations++;
+    return p;
+}
+
+static void *counted_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (q && !p)
+        live_allocations++;
+    return q;
+}
+
+static void counted_free(void *p)
+{
+    if (p)
+        live_allocations--;
+    free(p);
+}
+
+static const stz_allocator allocator = {counted_alloc, counted_realloc,
+                                        counted_free};
+
+/* The trace: every builder call appended as text. */
+typedef struct trace {
+    char buf[1 << 16];
+    size_t len;
+} trace;
+
+static void add(trace *t, const char *tag, const char *s, size_t n)
+{
+    int w = snprintf(t->buf + t->len, sizeof t->buf - t->len, "%s[%.*s]",
+                     tag, (int)n, s);
+    if (w > 0 && (size_t)w < sizeof t->buf - t->len)
+        t->len += (size_t)w;
+}
+
+static void add_attrs(trace *t, const stz_attr *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        add(t, " @", a[i].name, a[i].name_len);
+        add(t, "=", a[i].value, a[i].value_len);
+    }
+}
+
+static int on_stream_start(void *ctx, const char *n, size_t l,
+                           const stz_attr *a, size_t k)
+{
+    add(ctx, "S", n, l);
+    add_attrs(ctx, a, k);
+    return 0;
+}
+
+static int on_start(void *ctx, const char *n, size_t l, const stz_attr *a,
+                    size_t k)
+{
+    add(ctx, "<", n, l);
+    add_attrs(ctx, a, k);
+    return 0;
+}
+
+static int on_text(void *ctx, const char *s, size_t n)
+{
+    add(ctx, "T", s, n);
+    return 0;
+}
+
+static int on_end(void *ctx, int stanza_done)
+{
+    add(ctx, stanza_done ? "/STANZA" : "/", "", 0);
+    return 0;
+}
+
+static int on_stream_end(void *ctx, const char *n, size_t l)
+{
+    add(ctx, "E", n, l);
+    return 0;
+}
+
+static void on_discard(void *ctx)
+{
+    add(ctx, "DISCARD", "", 0);
+}
+
+/* Parses input split every `step' bytes (0: one piece); returns the error
+ * kind and fills t. */
+static int parse(const char *input, size_t step, const stz_options *o,
+                 trace *t)
+{
+    stz_builder b = {t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    t->len = 0;
+    stz_core *c = stz_core_new(&allocator, o, &b);
+    if (!c) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    size_t len = strlen(input), at = 0;
+    do {
+        size_t n = step && len - at > step ? step : len - at;
+        if (stz_core_feed(c, input + at, n, o->element_mode && at + n == len))
+            break;
+        at += n;
+    } while (at < len);
+    int kind = (int)stz_core_error(c)->kind;
+    stz_core_free(c);
+    return kind;
+}
+
+static int failures, checks;
+
+static void check_input(const char *name, const char *input,
+                        const stz_options *o, int expected_kind)
+{
+    static trace whole, split;
+    checks++;
+    int kind = parse(input, 0, o, &whole);
+    if (kind != expected_kind) {
+        fprintf(stderr, "%s: error kind %d, expected %d\n", name, kind,
+                expected_kind);
+        failures++;
+    }
+    for (size_t step = 1; step < 40; step++) {
+        int k = parse(input, step, o, &split);
+        if (k != kind || split.len != whole.len ||
+            memcmp(split.buf, whole.buf, whole.len) != 0) {
+            fprintf(stderr, "%s: split every %zu differs:\n  %.*s\n  %.*s\n",
+                    name, step, (int)whole.len, whole.buf, (int)split.len,
+                    split.buf);
+            failures++;
+            break;
+        }
+    }
+    if (live_allocations != 0) {
+        fprintf(stderr, "%s: %ld allocations leaked\n", name,
+                live_allocations);
+        failures++;
+        live_allocations = 0;
+    }
+}
+
+static void check_reset(void)
+{
+    static trace t;
+    checks++;
+    stz_options o = {.max_depth = 16};
+    stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    stz_core *c = stz_core_new(&allocator, &o, &b);
+    const char *first = "<?xml version='1.0'?><s><half attr='x'>te";
+    const char *second = "<?xml version='1.0'?><s><m>ok</m>";
+    if (!c || stz_core_feed(c, first, strlen(first), 0))
+        failures++;
+    stz_core_reset(c);
+    t.len = 0;
+    if (stz_core_feed(c, second, strlen(second), 0))
+        failures++;
+    const char *want = "S[s]<[m]T[ok]/STANZA[]";
+    if (t.len != strlen(want) || memcmp(t.buf, want, t.len) != 0) {
+        fprintf(stderr, "reset: got %.*s\n", (int)t.len, t.buf);
+        failures++;
+    }
+    stz_core_free(c);
+    if (live_allocations != 0) {
+        fprintf(stderr, "reset: %ld allocations leaked\n", live_allocations);
+        failures++;
+    }
+}
+
+int main(void)
+{
+    const char *header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                         "xmlns:stream='http://etherx.jabber.org/streams'>";
+    char buf[4096];
+    stz_options stream = {.max_depth = 16};
+    stz_options limited = {.max_depth = 3, .max_stanza_size = 40};
+    stz_options element = {.max_depth = 16, .element_mode = 1};
+    stz_options drop = {.max_depth = 16, .restricted = STZ_RESTRICTED_DROP};
+
+    snprintf(buf, sizeof buf,
+             "%s <message to='a@b' xml:lang='en'><body>h\xc3\xa9 &amp; "
+             "&#x263A; <![CDATA[<raw>]]> done</body><x xmlns='u' xmlns:p='v' "
+             "p:a='1'/></message>\n<presence/></stream:stream>",
+             header);
+    check_input("stream", buf, &stream, STZ_ERR_NONE);
+    snprintf(buf, sizeof buf, "%s<a><b><c><d/></c></b></a>", header);
+    check_input("too deep", buf, &limited, STZ_ERR_TOO_DEEP);
+    snprintf(buf, sizeof buf, "%s<a>%040d</a>", header, 7);
+    check_input("too big", buf, &limited, STZ_ERR_TOO_BIG);
+    /* <b> + 33 bytes + </b> = 40 bytes: passes; one more byte fails */
+    snprintf(buf, sizeof buf, "%s<a/><b>%033d</b>", header, 0);
+    check_input("exact size", buf, &limited, STZ_ERR_NONE);
+    snprintf(buf, sizeof buf, "%s<a/><b>%034d</b>", header, 0);
+    check_input("one byte over", buf, &limited, STZ_ERR_TOO_BIG);
+    snprintf(buf, sizeof buf, "%s<a><!-- no --></a>", header);
+    check_input("comment", buf, &stream, STZ_ERR_RESTRICTED);
+    check_input("comment dropped", buf, &drop, STZ_ERR_NONE);
+    check_input("doctype",
+                "<!DOCTYPE l [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;'>]>"
+                "<l>&b;</l>",
+                &stream, STZ_ERR_RESTRICTED);
+    snprintf(buf, sizeof buf, "%s<a>&undefined;</a>", header);
+    check_input("entity", buf, &stream, STZ_ERR_RESTRICTED);
+    snprintf(buf, sizeof buf, "%s<a><b></a>", header);
+    check_input("mismatch", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
+    snprintf(buf, sizeof buf, "%s<p:a/>", header);
+    check_input("unbound prefix", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
+    snprintf(buf, sizeof buf, "%s<a>\xc0\xaf</a>", header);
+    check_input("overlong UTF-8", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
+    check_input("element", " <iq type='get'><q xmlns='x'/></iq>\n", &element,
+                STZ_ERR_NONE);
+    check_input("element junk", "<iq/><iq/>", &element,
+                STZ_ERR_NOT_WELL_FORMED);
+    check_reset();
+
+    printf("core_test: %d passed, %d failed\n", checks - failures, failures);
+    return failures ? 1 : 0;
+}
