@@ -26,7 +26,7 @@ test:
 
 ## The C core alone (no BEAM): under ASan+UBSan, then under valgrind.
 EXPAT_DEFERRAL = $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL)
-CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c
+CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c c_src/token_scan.c
 check-c:
 	@mkdir -p _build/c
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \

@@ -9,6 +9,8 @@
  */
 #include "xml_core.h"
 
+#include "token_scan.h"
+
 #include <expat.h>
 #include <limits.h>
 #include <stdint.h>
@@ -26,6 +28,18 @@
 /* A stream header that never ends is refused like a stanza that never
  * ends, but a tiny stanza limit must not refuse an ordinary header. */
 #define MIN_HEADER_LIMIT 65536
+
+/*
+ * expat reads an unfinished token again from its start each time it is
+ * fed (reparse deferral is off, as prompt delivery needs): a 3 MB attribute
+ * fed in 1 KB pieces cost 4 s, quadratic. So while expat holds an
+ * unfinished token of DEFER_MIN bytes or more, new bytes wait in the core
+ * until a re-read is worth it: at once when token_scan says the token may
+ * be complete (no stanza ever waits for more input), otherwise when the
+ * waiting bytes are as many as expat holds, so re-reads add up to linear
+ * time.
+ */
+#define DEFER_MIN 4096
 
 /* expat takes an int length: feed larger inputs in pieces of this size. */
 #define MAX_EXPAT_FEED (1 << 30)
@@ -64,12 +78,14 @@ struct stz_core {
     long long stanza_start;     /* offset of the current stanza's '<' */
     long long last_event_end;   /* end of the last event expat reported */
 
-    /* What expat holds back between stanzas starts at last_event_end;
-     * its first two non-blank bytes say whether it is the stream end tag. */
-    long long head_offset;
-    long long head_scanned_to;
-    unsigned char head[2];
-    int head_count;
+    byte_buf deferred;  /* received, not yet given to expat: see DEFER_MIN */
+    unsigned long long expat_reads; /* bytes expat tokenized, re-reads too */
+    /* token_scan follows the bytes received since last_event_end; offsets
+     * count received bytes (given to expat or deferred). */
+    token_scan scan;
+    long long scan_from;  /* the last_event_end it started at */
+    long long scanned_to;
+    int scan_blind;       /* it started on bytes no longer at hand */
 
     byte_buf text;    /* merged character data of the open element */
     byte_buf scratch; /* qualified names built for one start tag */
@@ -557,12 +573,15 @@ static void reset_positions(stz_core *c)
     c->fed = 0;
     c->stanza_start = 0;
     c->last_event_end = 0;
-    c->head_offset = -1;
-    c->head_scanned_to = 0;
-    c->head_count = 0;
     c->text.len = 0;
     c->scratch.len = 0;
     c->ns_count = 0;
+    c->deferred.len = 0;
+    c->expat_reads = 0;
+    token_scan_reset(&c->scan);
+    c->scan_from = 0;
+    c->scanned_to = 0;
+    c->scan_blind = 0;
 }
 
 stz_core *stz_core_new(const stz_allocator *allocator,
@@ -593,6 +612,7 @@ void stz_core_free(stz_core *c)
         XML_ParserFree(c->parser);
     buf_free(c, &c->text);
     buf_free(c, &c->scratch);
+    buf_free(c, &c->deferred);
     c->mem.free(c->attrs_pending);
     c->mem.free(c->attrs);
     c->mem.free(c);
@@ -618,32 +638,16 @@ const stz_error *stz_core_error(const stz_core *c)
     return &c->error;
 }
 
-/* Tracks the first two non-blank bytes of what expat holds back after the
- * last event, across slices; see held_back_is_end_tag. */
-static void scan_held_back(stz_core *c, const char *data, size_t len)
+unsigned long long stz_core_expat_reads(const stz_core *c)
 {
-    long long slice_start = c->fed - (long long)len;
-    if (c->head_offset != c->last_event_end) {
-        c->head_offset = c->last_event_end;
-        c->head_scanned_to = c->last_event_end;
-        c->head_count = 0;
-    }
-    if (c->head_scanned_to < slice_start) /* cannot happen; stay safe */
-        c->head_scanned_to = slice_start;
-    for (long long at = c->head_scanned_to; at < c->fed && c->head_count < 2;
-         at++) {
-        unsigned char ch = (unsigned char)data[at - slice_start];
-        if (c->head_count == 0 &&
-            (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'))
-            continue;
-        c->head[c->head_count++] = ch;
-    }
-    c->head_scanned_to = c->fed;
+    return c->expat_reads;
 }
 
+/* Between stanzas only the stream's end tag may be held back beyond the
+ * stanza limit (see END_TAG_SLACK). */
 static int held_back_is_end_tag(const stz_core *c)
 {
-    return c->head_count == 2 && c->head[0] == '<' && c->head[1] == '/';
+    return !c->scan_blind && c->scan.end_tag;
 }
 
 /*
@@ -658,15 +662,16 @@ static void check_held_back(stz_core *c)
     unsigned long long max = c->opts.max_stanza_size;
     if (!max)
         return;
+    long long received = c->fed + (long long)c->deferred.len;
     if (in_stanza(c)) {
-        if ((unsigned long long)(c->fed - c->stanza_start) > max)
+        if ((unsigned long long)(received - c->stanza_start) > max)
             record_error(c, STZ_ERR_TOO_BIG, 0, 0, "XML stanza is too big",
                          c->stanza_start);
         return;
     }
     if (c->opts.element_mode)
         return;
-    unsigned long long held = (unsigned long long)(c->fed - c->last_event_end);
+    unsigned long long held = (unsigned long long)(received - c->last_event_end);
     unsigned long long allowed = max;
     if (c->depth == 0) /* the stream header, which is no stanza */
         allowed = max > MIN_HEADER_LIMIT ? max : MIN_HEADER_LIMIT;
@@ -703,10 +708,58 @@ static int feed_piece(stz_core *c, const char *data, size_t len, int final)
             record_expat_error(c);
         return -1;
     }
-    scan_held_back(c, data, len);
+    return 0;
+}
+
+/*
+ * Shows token_scan the received bytes [start, start + len) that it has not
+ * seen. When expat has reported an event since, the unfinished part starts
+ * afresh at last_event_end, which lies in bytes just fed (events end where
+ * expat stopped reading); should it not, the scanner is blind and says
+ * "may be complete" until the next event.
+ */
+static void scan_received(stz_core *c, const char *data, size_t len,
+                          long long start)
+{
+    if (c->scan_from != c->last_event_end) {
+        c->scan_from = c->last_event_end;
+        c->scanned_to = c->last_event_end;
+        c->scan_blind = c->scan_from < start;
+        token_scan_reset(&c->scan);
+    }
+    long long end = start + (long long)len;
+    if (c->scan_blind || c->scanned_to >= end)
+        return;
+    long long from = c->scanned_to > start ? c->scanned_to : start;
+    token_scan_feed(&c->scan, data + (from - start), (size_t)(end - from));
+    c->scanned_to = end;
+}
+
+static int feed_expat(stz_core *c, const char *data, size_t len, int final)
+{
+    long long start = c->fed;
+    /* expat starts again from the unfinished token it holds */
+    c->expat_reads += (unsigned long long)(c->fed - c->last_event_end) + len;
+    const char *p = data;
+    size_t left = len;
+    do {
+        size_t piece = left > MAX_EXPAT_FEED ? MAX_EXPAT_FEED : left;
+        int last = final && piece == left;
+        if (feed_piece(c, p, piece, last))
+            return -1;
+        p += piece;
+        left -= piece;
+    } while (left > 0);
+    scan_received(c, data, len, start);
     if (!final)
         check_held_back(c);
     return failed(c) ? -1 : 0;
+}
+
+static int worth_rereading(const stz_core *c, unsigned long long held)
+{
+    return c->scan_blind || token_scan_may_be_complete(&c->scan) ||
+           c->deferred.len >= held;
 }
 
 int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
@@ -717,13 +770,23 @@ int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
         record_error(c, STZ_ERR_NO_MEMORY, 0, 0, "out of memory", c->fed);
         return -1;
     }
-    do {
-        size_t piece = len > MAX_EXPAT_FEED ? MAX_EXPAT_FEED : len;
-        int last = final && piece == len;
-        if (feed_piece(c, data, piece, last))
-            return -1;
-        data += piece;
-        len -= piece;
-    } while (len > 0);
-    return 0;
+    unsigned long long held = (unsigned long long)(c->fed - c->last_event_end);
+    if (held < DEFER_MIN && c->deferred.len == 0)
+        return feed_expat(c, data, len, final);
+
+    long long start = c->fed + (long long)c->deferred.len;
+    if (buf_append(c, &c->deferred, data, len)) {
+        record_error(c, STZ_ERR_NO_MEMORY, 0, 0, "out of memory", c->fed);
+        return -1;
+    }
+    scan_received(c, data, len, start);
+    if (!final && !worth_rereading(c, held)) {
+        check_held_back(c);
+        return failed(c) ? -1 : 0;
+    }
+    int rc = feed_expat(c, c->deferred.data, c->deferred.len, final);
+    c->deferred.len = 0;
+    if (c->deferred.cap > 4 * DEFER_MIN) /* do not keep a big buffer idle */
+        buf_free(c, &c->deferred);
+    return rc;
 }

@@ -112,6 +112,11 @@ void stz_core_reset(stz_core *core);
 
 const stz_error *stz_core_error(const stz_core *core);
 
+/* Bytes expat has tokenized since the reset, counting the re-reads of
+ * unfinished tokens: a measure of work that must stay linear in the input
+ * however it is chunked (the tests hold it to a small multiple). */
+unsigned long long stz_core_expat_reads(const stz_core *core);
+
 void stz_core_free(stz_core *core);
 
 #endif

@@ -1866,3 +1866,21 @@ stream_element(El, Format) ->
     {ok, [_]} = stanza_stream:parse(P, <<"<s>">>),
     {ok, [{xmlstreamelement, Element}]} = stanza_stream:parse(P, El),
     {ok, Element}.
+
+%% A 4 MB attribute value in 1 KB chunks, '>' and references inside: the
+%% stanza comes out whole with its last chunk (the core keeps bytes from
+%% expat only while the token cannot be complete; its linear cost is
+%% checked in test/c/core_test.c).
+huge_attribute_in_small_chunks_test_() ->
+    {timeout, 60,
+     fun() ->
+             {ok, P} = stanza_stream:new(#{}),
+             {ok, [_]} = stanza_stream:parse(P, <<"<s><m a='">>),
+             Piece = <<(binary:copy(<<"x">>, 1014))/binary, "&gt;>\"&amp;">>,
+             [{ok, []} = stanza_stream:parse(P, Piece) || _ <- lists:seq(1, 4096)],
+             {ok, [{xmlstreamelement, {xmlelement, <<"m">>, [{<<"a">>, Value}], []}}]} =
+                 stanza_stream:parse(P, <<"'/>">>),
+             ?assertEqual(4096 * 1018, byte_size(Value)),
+             ?assertEqual(<<(binary:copy(<<"x">>, 1014))/binary, ">>\"&">>,
+                          binary:part(Value, 0, 1018))
+     end}.

@@ -187,6 +187,68 @@ static void check_reset(void)
     }
 }
 
+/* A huge token fed in small pieces: expat must not re-read it from its
+ * start on every piece (quadratic work), and the stanza it belongs to must
+ * come out as soon as its last byte is in. */
+static void check_linear_rereads(const char *name, const char *open,
+                                 const char *piece, const char *close,
+                                 const stz_options *o)
+{
+    static trace t;
+    checks++;
+    stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    t.len = 0;
+    stz_core *c = stz_core_new(&allocator, o, &b);
+    size_t piece_len = strlen(piece), input = strlen(open) + strlen(close);
+    int bad = !c || stz_core_feed(c, open, strlen(open), 0);
+    for (int i = 0; i < 2048 && !bad; i++) {
+        bad = stz_core_feed(c, piece, piece_len, 0) != 0;
+        input += piece_len;
+    }
+    size_t before_end = t.len;
+    bad = bad || stz_core_feed(c, close, strlen(close), 0) != 0 ||
+          t.len == before_end;
+    unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
+    if (bad || reads > 4ULL * input) {
+        fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
+                name, bad, reads, input);
+        failures++;
+    }
+    stz_core_free(c);
+}
+
+/* Between stanzas only the stream's end tag may be held back beyond the
+ * stanza limit, by END_TAG_SLACK at most. */
+static void check_end_tag_slack(void)
+{
+    static trace t;
+    checks++;
+    stz_options o = {.max_depth = 4, .max_stanza_size = 16};
+    stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    stz_core *c = stz_core_new(&allocator, &o, &b);
+    char padded[64];
+    memset(padded, ' ', sizeof padded);
+    int bad = !c || stz_core_feed(c, "<s><a/></s", 10, 0) != 0;
+    for (int i = 0; i < 10 && !bad; i++) /* 640 blanks in the end tag */
+        bad = stz_core_feed(c, padded, sizeof padded, 0) != 0;
+    bad = bad || stz_core_feed(c, ">", 1, 0) != 0;
+    stz_core_free(c);
+    c = stz_core_new(&allocator, &o, &b);
+
+    int end_tag_refused = bad;
+    /* "<b x='01234567890" is 17 bytes of a stanza start: too big */
+    bad = bad || !c || stz_core_feed(c, "<s><a/><b x='", 13, 0) != 0 ||
+          stz_core_feed(c, "01234567890", 11, 0) == 0;
+    stz_core_free(c);
+    if (bad) {
+        fprintf(stderr, "end tag slack: end tag refused %d\n",
+                end_tag_refused);
+        failures++;
+    }
+}
+
 int main(void)
 {
     const char *header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -232,6 +294,25 @@ int main(void)
     check_input("element junk", "<iq/><iq/>", &element,
                 STZ_ERR_NOT_WELL_FORMED);
     check_reset();
+
+    check_end_tag_slack();
+
+    char piece[1025];
+    memset(piece, 'a', 1024);
+    piece[1024] = '\0';
+    check_linear_rereads("2 MB attribute, 1 KB pieces", "<s><m a='", piece,
+                         "'/>", &stream);
+    piece[1023] = '>'; /* '>' may stand in an attribute value */
+    check_linear_rereads("2 MB attribute, '>' in every piece", "<s><m a='",
+                         piece, "'/>", &stream);
+    memcpy(piece + 1000, "&gt;\"&amp;", 10); /* and other quotes, refs */
+    check_linear_rereads("2 MB attribute, references in every piece",
+                         "<s><m a='", piece, "'/>", &stream);
+    memcpy(piece + 1010, "->", 2); /* a comment ends at "-->" only */
+    check_linear_rereads("2 MB comment", "<s><m><!--", piece, "--></m>",
+                         &drop);
+    memset(piece, 'n', 1024);
+    check_linear_rereads("2 MB element name", "<s><m", piece, "/>", &stream);
 
     printf("core_test: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
