@@ -6,7 +6,7 @@ ERL   ?= erl
 CC    ?= cc
 EBIN   = _build/default/lib/stanza/ebin
 
-.PHONY: all compile test check-c eunit dialyzer dep-test bench clean
+.PHONY: all compile test check-c check-sanitizers eunit dialyzer dep-test bench clean
 
 all: compile
 
@@ -36,6 +36,22 @@ check-c:
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
 	  $(EXPAT_DEFERRAL) -o _build/c/core_test $(CORE_TEST_SRC) -lexpat
 	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/core_test
+
+## The NIF built with ASan+UBSan, the EUnit suites run against it (the
+## sanitizer runtimes preloaded into erl; leak checking off: the BEAM does
+## not free everything at exit). Rebuilds the normal NIF afterwards.
+SANITIZE     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests]
+check-sanitizers:
+	@scripts/ensure-packages test
+	$(REBAR) as test compile
+	$(MAKE) -C c_src clean
+	$(MAKE) -C c_src OPT="$(SANITIZE)" LDFLAGS="-shared -fsanitize=address,undefined"
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  $(ERL) -noshell -pa _build/test/lib/stanza/ebin _build/test/lib/stanza/test \
+	  -eval 'halt(case eunit:test($(TEST_MODULES), []) of ok -> 0; _ -> 1 end)'; \
+	  status=$$?; $(MAKE) -C c_src clean; $(MAKE) -C c_src; exit $$status
 
 eunit:
 	$(REBAR) eunit
