@@ -3,6 +3,8 @@
  */
 #include "nif_builder.h"
 
+#include "grow.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -282,28 +284,23 @@ static int push_frame(nif_builder *b)
 {
     if (b->depth < b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap * 2 : 16;
-    if (cap > SIZE_MAX / sizeof(nif_frame))
-        return -1;
-    nif_frame *frames = enif_realloc(b->frames, cap * sizeof *frames);
+    nif_frame *frames = grow_array(b->frames, &b->cap, b->depth + 1,
+                                   sizeof *frames, 16, enif_realloc);
     if (!frames)
         return -1;
     b->frames = frames;
-    b->cap = cap;
     return 0;
 }
 
 static int push_child(nif_builder *b, ERL_NIF_TERM child)
 {
     if (b->child_count == b->child_cap) {
-        size_t cap = b->child_cap ? b->child_cap * 2 : 64;
-        if (cap > SIZE_MAX / sizeof(ERL_NIF_TERM))
-            return -1;
-        ERL_NIF_TERM *c = enif_realloc(b->children, cap * sizeof *c);
+        ERL_NIF_TERM *c = grow_array(b->children, &b->child_cap,
+                                     b->child_count + 1, sizeof *c, 64,
+                                     enif_realloc);
         if (!c)
             return -1;
         b->children = c;
-        b->child_cap = cap;
     }
     b->children[b->child_count++] = child;
     return 0;

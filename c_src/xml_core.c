@@ -9,6 +9,7 @@
  */
 #include "xml_core.h"
 
+#include "grow.h"
 #include "token_scan.h"
 
 #include <expat.h>
@@ -107,17 +108,10 @@ static int buf_reserve(stz_core *c, byte_buf *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    char *data = c->mem.realloc(b->data, cap);
+    char *data = grow_array(b->data, &b->cap, need, 1, 64, c->mem.realloc);
     if (!data)
         return -1;
     b->data = data;
-    b->cap = cap;
     return 0;
 }
 
@@ -261,17 +255,11 @@ static int reserve_pending_attrs(stz_core *c, size_t need)
 {
     if (need <= c->attrs_cap)
         return 0;
-    size_t cap = c->attrs_cap ? c->attrs_cap : 4;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2 / sizeof(pending_attr))
-            return -1;
-        cap *= 2;
-    }
-    pending_attr *p = c->mem.realloc(c->attrs_pending, cap * sizeof *p);
+    pending_attr *p = grow_array(c->attrs_pending, &c->attrs_cap, need,
+                                 sizeof *p, 4, c->mem.realloc);
     if (!p)
         return -1;
     c->attrs_pending = p;
-    c->attrs_cap = cap;
     return 0;
 }
 
@@ -279,12 +267,11 @@ static int reserve_attr_view(stz_core *c, size_t need)
 {
     if (need <= c->attrs_view_cap)
         return 0;
-    size_t cap = c->attrs_cap; /* the pending array is at least this big */
-    stz_attr *a = c->mem.realloc(c->attrs, cap * sizeof *a);
+    stz_attr *a = grow_array(c->attrs, &c->attrs_view_cap, need, sizeof *a, 4,
+                             c->mem.realloc);
     if (!a)
         return -1;
     c->attrs = a;
-    c->attrs_view_cap = cap;
     return 0;
 }
 
