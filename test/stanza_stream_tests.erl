@@ -1884,3 +1884,18 @@ huge_attribute_in_small_chunks_test_() ->
              ?assertEqual(<<(binary:copy(<<"x">>, 1014))/binary, ">>\"&">>,
                           binary:part(Value, 0, 1018))
      end}.
+
+%% Names from the wire never become atoms, in any format or error.
+no_atoms_from_wire_data_test() ->
+    Names = [<<"n", (integer_to_binary(I))/binary, "_never_an_atom">>
+             || I <- lists:seq(1, 500)],
+    Stanzas = [[<<"<">>, N, <<" ">>, N, <<"='v'><">>, N, <<"/></">>, N, <<">">>]
+               || N <- Names],
+    Before = erlang:system_info(atom_count),
+    [begin
+         {ok, P} = stanza_stream:new(#{format => F}),
+         {ok, _} = stanza_stream:parse(P, [<<"<s>">>, Stanzas, <<"<bad:x/>">>]),
+         {error, _} = stanza_stream:parse_element(<<"<", (hd(Names))/binary, ">">>,
+                                                  #{format => F})
+     end || F <- [binary, legacy, xmlel]],
+    ?assertEqual(Before, erlang:system_info(atom_count)).
