@@ -47,6 +47,12 @@ ten_mb_stanza_in_one_chunk_pull_test_() ->
 ten_mb_stanza_in_one_chunk_push_test_() ->
     {timeout, 120, fun() -> assert_no_long_schedule(one_big_stanza(), push, 1) end}.
 
+%% A loop of single-slice calls: each is short, but the process must still
+%% be preempted (the NIF charges its timeslice by size).
+ten_mb_in_8k_chunks_loop_test_() ->
+    {timeout, 120,
+     fun() -> assert_no_long_schedule({chunks, 8192, many_stanzas()}, pull, 100000) end}.
+
 assert_no_long_schedule(Data, Mode, Expected) ->
     Self = self(),
     Sink = spawn_link(fun() -> sink(0) end),
@@ -64,8 +70,14 @@ parse_when_told(Owner, Opts, Data) ->
     {ok, P} = stanza_stream:new(Opts),
     {ok, _} = stanza_stream:parse(P, ?STREAM_HEADER),
     receive go -> ok end,
-    {ok, Events} = stanza_stream:parse(P, Data),
+    Events = parse_all(P, Data),
     Owner ! {parsed, self(), length([E || {xmlstreamelement, _} = E <- Events])}.
+
+parse_all(P, {chunks, Size, Data}) ->
+    feed(P, Data, Size, []);
+parse_all(P, Data) ->
+    {ok, Events} = stanza_stream:parse(P, Data),
+    Events.
 
 sink(N) ->
     receive
