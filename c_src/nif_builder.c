@@ -146,11 +146,6 @@ ERL_NIF_TERM nif_builder_end(nif_builder *b)
     return events;
 }
 
-ErlNifEnv *nif_builder_event_env(nif_builder *b)
-{
-    return b->env;
-}
-
 /* Delivers an event built in env: the caller's environment, or keep_env
  * for a stanza that spanned calls. */
 static int deliver(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM event)
@@ -260,7 +255,7 @@ static int on_stream_start(void *ctx, const char *name, size_t name_len,
                            const stz_attr *attrs, size_t n)
 {
     nif_builder *b = ctx;
-    ErlNifEnv *env = nif_builder_event_env(b);
+    ErlNifEnv *env = b->env;
     ERL_NIF_TERM name_t, attrs_t;
     if (!env || make_string(b, env, name, name_len, &name_t) ||
         make_attrs(b, env, attrs, n, &attrs_t))
@@ -272,7 +267,7 @@ static int on_stream_start(void *ctx, const char *name, size_t name_len,
 static int on_stream_end(void *ctx, const char *name, size_t name_len)
 {
     nif_builder *b = ctx;
-    ErlNifEnv *env = nif_builder_event_env(b);
+    ErlNifEnv *env = b->env;
     ERL_NIF_TERM name_t;
     if (!env || make_string(b, env, name, name_len, &name_t))
         return -1;

@@ -76,8 +76,7 @@ ERL_NIF_TERM nif_builder_end(nif_builder *b);
 /* The call yields: returns the events; *open gets the open stanza. */
 ERL_NIF_TERM nif_builder_yield(nif_builder *b, ERL_NIF_TERM *open);
 
-/* The environment in which to build an event for nif_builder_emit. */
-ErlNifEnv *nif_builder_event_env(nif_builder *b);
+/* Delivers an event built in the caller's environment (b->env). */
 int nif_builder_emit(nif_builder *b, ERL_NIF_TERM event);
 
 /* The xml_core callbacks over this builder. */

@@ -115,9 +115,19 @@ static ERL_NIF_TERM error_reason(ErlNifEnv *env, nif_format format,
 
 static void emit_error(nif_builder *b, nif_format format, const stz_core *core)
 {
-    ErlNifEnv *env = nif_builder_event_env(b);
+    ErlNifEnv *env = b->env;
     ERL_NIF_TERM reason = error_reason(env, format, stz_core_error(core));
     nif_builder_emit(b, enif_make_tuple2(env, atoms.xmlstreamerror, reason));
+}
+
+/* Feeds the core; a failure becomes the last event of the call. */
+static int feed(nif_builder *b, nif_format format, stz_core *core,
+                const unsigned char *data, size_t len, int final)
+{
+    int rc = stz_core_feed(core, (const char *)data, len, final);
+    if (rc)
+        emit_error(b, format, core);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -292,10 +302,8 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
          * size instead (about 1% of a millisecond per KB at this parser's
          * speed), so a loop of such calls is still preempted in time. */
         size_t n = data.size - offset;
-        int rc = stz_core_feed(p->core, (const char *)data.data + offset, n,
-                               final);
-        if (rc)
-            emit_error(&p->builder, p->format, p->core);
+        (void)feed(&p->builder, p->format, p->core, data.data + offset, n,
+                   final);
         if (n >= 1024)
             (void)enif_consume_timeslice(env, (int)(n / 1024));
         return finish(env, p);
@@ -307,13 +315,11 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         if (n > SLICE_BYTES)
             n = SLICE_BYTES;
         int last = final && offset + n == data.size;
-        int rc = stz_core_feed(p->core, (const char *)data.data + offset, n,
-                               last);
+        int rc = feed(&p->builder, p->format, p->core, data.data + offset, n,
+                      last);
         offset += n;
-        if (rc) {
-            emit_error(&p->builder, p->format, p->core);
+        if (rc)
             return finish(env, p);
-        }
         ErlNifTime used = enif_monotonic_time(ERL_NIF_NSEC) - started;
         int percent = (int)(used * 100 / BUDGET_NS);
         if (percent > 100)
@@ -388,8 +394,7 @@ static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
     term_cache cache;
     nif_builder_begin(&b, env, enif_make_list(env, 0), enif_make_list(env, 0),
                       format == NIF_FORMAT_LEGACY ? &cache : NULL);
-    if (stz_core_feed(core, (const char *)data.data, data.size, 1))
-        emit_error(&b, format, core);
+    (void)feed(&b, format, core, data.data, data.size, 1);
     ERL_NIF_TERM events = nif_builder_end(&b);
     stz_core_free(core);
     nif_builder_free(&b);

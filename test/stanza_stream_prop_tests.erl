@@ -61,7 +61,7 @@ check(Prop, NumTests) ->
     proper:quickcheck(Prop, [{numtests, NumTests}, {to_file, user}]).
 
 in_peer(M, F, A) ->
-    stanza_test_peer:call(M, F, A).
+    stanza_test_util:in_peer(M, F, A).
 
 %%====================================================================
 %% Properties

@@ -148,16 +148,10 @@ in_other_process(Fun) ->
     end.
 
 in_peer(M, F, A) ->
-    stanza_test_peer:call(M, F, A).
+    stanza_test_util:in_peer(M, F, A).
 
-%% Every {'$gen_event', _} message already in the mailbox (the NIF sends
-%% them before parse/2 returns), in order.
 gen_events() ->
-    receive
-        {'$gen_event', Event} -> [Event | gen_events()]
-    after 0 ->
-            []
-    end.
+    stanza_test_util:gen_events().
 
 poll(Fun, Deadline) ->
     erlang:garbage_collect(),

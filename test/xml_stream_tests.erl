@@ -19,13 +19,8 @@
 %% Helpers
 %%====================================================================
 
-%% Every {'$gen_event', _} already in the mailbox, in order.
 gen_events() ->
-    receive
-        {'$gen_event', Event} -> [Event | gen_events()]
-    after 0 ->
-            []
-    end.
+    stanza_test_util:gen_events().
 
 parse_all(State, Chunks) ->
     lists:foldl(fun(C, S) -> xml_stream:parse(S, C) end, State, Chunks).
