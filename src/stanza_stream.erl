@@ -89,7 +89,6 @@
                | {xmlstreamend, name()}
                | {xmlstreamerror, reason()}.
 
--define(DEFAULT_MAX_DEPTH, 1024).
 -define(STREAM_MODE, 0).
 -define(ELEMENT_MODE, 1).
 %% Up to this size an element parses in well under a millisecond.
@@ -149,7 +148,7 @@ parse_element(Data) ->
 -spec parse_element(iodata(), options()) ->
           {ok, element()} | {error, reason() | badarg}.
 parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
-    Settings = settings(Opts),
+    Settings = stanza_options:settings(Opts),
     case to_binary(Data) of
         {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
             element_result(small_element(Bin, Settings));
@@ -197,34 +196,6 @@ to_binary(Data) ->
     end.
 
 create(Opts, Callback) ->
-    {Format, MaxSize, MaxDepth, Drop} = settings(Opts),
+    {Format, MaxSize, MaxDepth, Drop} = stanza_options:settings(Opts),
     stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
                                  ?STREAM_MODE, Callback).
-
-%% The options as the NIF takes them; the defaults cost nothing to check.
-settings(Opts) when map_size(Opts) =:= 0 ->
-    {format_code(binary), 0, ?DEFAULT_MAX_DEPTH, drop_code(reject)};
-settings(Opts) ->
-    _ = maps:fold(fun check_option/3, ok, Opts),
-    {format_code(maps:get(format, Opts, binary)),
-     max_size(maps:get(max_stanza_size, Opts, infinity)),
-     maps:get(max_depth, Opts, ?DEFAULT_MAX_DEPTH),
-     drop_code(maps:get(restricted, Opts, reject))}.
-
-check_option(format, F, ok) when F =:= binary; F =:= legacy; F =:= xmlel -> ok;
-check_option(max_stanza_size, infinity, ok) -> ok;
-check_option(max_stanza_size, N, ok) when is_integer(N), N > 0 -> ok;
-check_option(max_depth, N, ok) when is_integer(N), N > 0 -> ok;
-check_option(restricted, R, ok) when R =:= reject; R =:= drop -> ok;
-check_option(callback, Pid, ok) when is_pid(Pid), node(Pid) =:= node() -> ok;
-check_option(Key, Value, ok) -> erlang:error({bad_option, Key, Value}).
-
-format_code(binary) -> 0;
-format_code(legacy) -> 1;
-format_code(xmlel) -> 2.
-
-max_size(infinity) -> 0;
-max_size(N) -> N.
-
-drop_code(reject) -> 0;
-drop_code(drop) -> 1.

@@ -16,6 +16,8 @@
 
 %% Run in a peer VM by push_mode_equals_pull_mode_test_/0.
 -export([check_push_property/1]).
+%% The generators, shared with the NIF/driver parity properties.
+-export([chunked_stream/1, split/2]).
 
 -define(FORALL(X, Type, Prop), proper:forall(Type, fun(X) -> Prop end)).
 -define(BIND(X, Type, Gen), proper_types:bind(Type, fun(X) -> Gen end, false)).

@@ -22,6 +22,18 @@
 %% restarts the stream after STARTTLS or SASL.
 %%
 %% The state belongs to the process that called new/1,2: parse it there.
+%%
+%% Backend: the NIF (stanza_stream) by default, or the port driver
+%% (stanza_port) as 2.x used, chosen by the application environment key
+%% `xml_stream_backend' (`nif' or `port'), read when a stream is created:
+%% ```
+%% %% in sys.config
+%% [{stanza, [{xml_stream_backend, port}]}].
+%% %% or at run time
+%% application:set_env(stanza, xml_stream_backend, port).
+%% '''
+%% With the port backend each stream is a port linked to the process that
+%% created it, and closed when that process exits.
 -module(xml_stream).
 
 -export([new/1, new/2, parse/2, close/1, reset/1, parse_element/1]).
@@ -34,7 +46,9 @@
 -define(JUNK_AFTER_DOC_ELEMENT, 9).
 
 -record(xml_stream_state, {callback_pid :: pid(),
-                           parser :: stanza_stream:parser(),
+                           backend :: stanza_stream | stanza_port,
+                           parser :: stanza_stream:parser()
+                                   | stanza_port:parser(),
                            maxsize :: pos_integer() | infinity}).
 
 -opaque xml_stream_state() :: #xml_stream_state{}.
@@ -47,15 +61,17 @@ new(CallbackPid) ->
 %% @doc A stream whose events go to CallbackPid as `{'$gen_event', Event}'.
 -spec new(pid(), pos_integer() | infinity) -> xml_stream_state().
 new(CallbackPid, MaxSize) ->
-    {ok, Parser} = stanza_stream:new(options(CallbackPid, MaxSize)),
-    #xml_stream_state{callback_pid = CallbackPid, parser = Parser,
+    Backend = backend(),
+    {ok, Parser} = Backend:new(options(CallbackPid, MaxSize)),
+    #xml_stream_state{callback_pid = CallbackPid, backend = Backend,
+                      parser = Parser,
                       maxsize = MaxSize}.
 
 %% @doc Parses more of the stream (a string or any iodata). As with 2.x's
 %% port, using a closed state raises `badarg'.
 -spec parse(xml_stream_state(), iodata()) -> xml_stream_state().
-parse(#xml_stream_state{parser = Parser} = State, Data) ->
-    case stanza_stream:parse(Parser, Data) of
+parse(#xml_stream_state{backend = Backend, parser = Parser} = State, Data) ->
+    case Backend:parse(Parser, Data) of
         {ok, []} -> State;
         {error, _} -> erlang:error(badarg, [State, Data])
     end.
@@ -63,15 +79,15 @@ parse(#xml_stream_state{parser = Parser} = State, Data) ->
 %% @doc A pristine stream for the same callback and limit (fast_xml's
 %% reset/1): what a stream restart after STARTTLS or SASL needs.
 -spec reset(xml_stream_state()) -> xml_stream_state().
-reset(#xml_stream_state{parser = Parser} = State) ->
-    case stanza_stream:reset(Parser) of
+reset(#xml_stream_state{backend = Backend, parser = Parser} = State) ->
+    case Backend:reset(Parser) of
         ok -> State;
         {error, _} -> erlang:error(badarg, [State])
     end.
 
 -spec close(xml_stream_state()) -> true.
-close(#xml_stream_state{parser = Parser}) ->
-    _ = stanza_stream:close(Parser),
+close(#xml_stream_state{backend = Backend, parser = Parser}) ->
+    _ = Backend:close(Parser),
     true.
 
 %% @doc One whole element: the element, `{error, parse_error}' when there
@@ -79,8 +95,8 @@ close(#xml_stream_state{parser = Parser}) ->
 -spec parse_element(iodata()) ->
           stanza_stream:element() | {error, parse_error | {integer(), string()}}.
 parse_element(Data) ->
-    case stanza_stream:parse_element(Data, #{format => legacy,
-                                             restricted => drop}) of
+    Backend = backend(),
+    case Backend:parse_element(Data, #{format => legacy, restricted => drop}) of
         {ok, Element} -> Element;
         {error, {Code, _}} when Code =:= ?NO_ELEMENTS;
                                 Code =:= ?JUNK_AFTER_DOC_ELEMENT ->
@@ -90,6 +106,15 @@ parse_element(Data) ->
     end.
 
 %%--------------------------------------------------------------------
+
+%% The backend module for new streams, from the application environment.
+-spec backend() -> stanza_stream | stanza_port.
+backend() ->
+    case application:get_env(stanza, xml_stream_backend, nif) of
+        nif -> stanza_stream;
+        port -> stanza_port;
+        Other -> erlang:error({bad_xml_stream_backend, Other})
+    end.
 
 -spec options(pid(), pos_integer() | infinity) -> stanza_stream:options().
 options(CallbackPid, MaxSize) ->

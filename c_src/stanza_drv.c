@@ -1,0 +1,600 @@
+/*
+ * stanza_drv: the streaming parser as a port driver (wrapped by
+ * stanza_port.erl). One port per stream, owned by the connection process
+ * and closed with it, as ejabberd 2.x's expat_erl was; but the parsing is
+ * xml_core's, the very code behind the NIF, and whole stanzas are built
+ * here (drv_builder) and sent as terms.
+ *
+ * Protocol (stanza_port is the only intended client):
+ *   port_command(Port, Bytes)   parse; the owner receives
+ *                               {stanza_port, Port, more, Events} zero or
+ *                               more times, then {stanza_port, Port, done,
+ *                               Events}. A caller that is not the owner
+ *                               gets {stanza_port, Port, not_owner}.
+ *   port_control(Port, 1, Opts) configure (before any data): Format:8,
+ *                               Drop:8, ElementMode:8, MaxDepth:64,
+ *                               MaxStanzaSize:64 (0 = none), big-endian.
+ *   port_control(Port, 2, _)    reset.
+ *   port_control(Port, 3, _)    statistics (see stats_reply).
+ * Every control replies with a status byte first: 0 ok, 1 not owner,
+ * 2 bad argument, 3 out of memory.
+ *
+ *   port_control(Port, 4, _)    continue after a `more' message.
+ *
+ * Scheduling. Bytes are queued with driver_enqv (binaries are referenced,
+ * not copied) and fed to the core in slices. When the slice of the
+ * scheduler is spent, or about 1 ms has passed, the events so far go out
+ * as a `more' message and the callback returns. The owner, waiting in
+ * stanza_port:parse/2, yields its scheduler and asks for the rest with
+ * the continue control. A zero driver timer would do the same without
+ * the owner's help, but it fires only at the next timer tick: measured,
+ * about 0.5 ms lost per millisecond of parsing on a 10 MB input.
+ */
+#include <erl_driver.h>
+#include <stdatomic.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "drv_alloc.h"
+#include "drv_builder.h"
+#include "grow.h"
+#include "xml_core.h"
+
+#define SLICE_BYTES 8192
+#define BUDGET_NS 1000000LL
+
+enum control_command {
+    CMD_OPTIONS = 1,
+    CMD_RESET = 2,
+    CMD_STATS = 3,
+    CMD_CONTINUE = 4
+};
+enum control_status {
+    STATUS_OK = 0,
+    STATUS_NOT_OWNER = 1,
+    STATUS_BADARG = 2,
+    STATUS_NO_MEMORY = 3
+};
+#define OPTIONS_BYTES (3 + 8 + 8)
+
+typedef struct port_stats {
+    ErlDrvUInt64 bytes;       /* parsed                                */
+    ErlDrvUInt64 messages;    /* sent to the owner                     */
+    ErlDrvUInt64 busy_ns;     /* in callbacks that parse               */
+    ErlDrvUInt64 deliver_ns;  /* of which in erl_drv_output_term       */
+    ErlDrvUInt64 yields;      /* `more' messages that asked to continue */
+} port_stats;
+
+typedef struct port_state {
+    ErlDrvPort port;
+    ErlDrvTermData port_id;
+    stz_options options;
+    drv_format format;
+    stz_core *core;
+    drv_builder builder;
+    int configured; /* options may change until the first parse */
+
+    /* Bytes still to parse of each queued command, oldest first. */
+    size_t *pending;
+    size_t pending_head;
+    size_t pending_count;
+    size_t pending_cap;
+
+    /* The reason of a failed core, kept for the specs that point at it. */
+    ErlDrvUInt64 error_line, error_column;
+    ErlDrvSInt64 error_offset;
+
+    port_stats stats;
+} port_state;
+
+static drv_atoms atoms;
+static ErlDrvTermData atom_not_owner, atom_stanza_too_big, atom_too_deep,
+    atom_restricted_xml, atom_not_well_formed, atom_out_of_memory,
+    atom_code, atom_message, atom_line, atom_column, atom_offset;
+static ErlDrvTermData restricted_atoms[4];
+static atomic_long live_ports;
+static atomic_int locked_in_memory;
+
+/* ---------------------------------------------------------------------- */
+/* Error events                                                            */
+
+#define ERROR_WORDS_MAX 40
+
+/* {xmlstreamerror, Reason} as spec words into w (ERROR_WORDS_MAX of
+ * them); returns how many. The same terms as the NIF's error_reason. */
+static size_t error_spec(port_state *s, ErlDrvTermData *w)
+{
+    const stz_error *e = stz_core_error(s->core);
+    size_t n = 0;
+#define PUT(x) (w[n++] = (ErlDrvTermData)(x))
+    PUT(ERL_DRV_ATOM);
+    PUT(atoms.xmlstreamerror);
+    if (s->format == DRV_FORMAT_LEGACY) {
+        /* ejabberd 2.x's shapes, as legacy_reason in the NIF */
+        if (e->kind == STZ_ERR_TOO_BIG) {
+            static const char too_big[] = "XML stanza is too big";
+            PUT(ERL_DRV_STRING);
+            PUT(too_big);
+            PUT(sizeof too_big - 1);
+        } else {
+            PUT(ERL_DRV_INT);
+            PUT((ErlDrvSInt)(e->code ? e->code : 35));
+            PUT(ERL_DRV_STRING);
+            PUT(e->message);
+            PUT(strlen(e->message));
+            PUT(ERL_DRV_TUPLE);
+            PUT(2);
+        }
+    } else if (e->kind == STZ_ERR_NOT_WELL_FORMED) {
+        s->error_line = e->line;
+        s->error_column = e->column;
+        s->error_offset = e->offset;
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_not_well_formed);
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_code);
+        PUT(ERL_DRV_INT);
+        PUT((ErlDrvSInt)e->code);
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_message);
+        PUT(ERL_DRV_BUF2BINARY);
+        PUT(e->message);
+        PUT(strlen(e->message));
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_line);
+        PUT(ERL_DRV_UINT64);
+        PUT(&s->error_line);
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_column);
+        PUT(ERL_DRV_UINT64);
+        PUT(&s->error_column);
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_offset);
+        PUT(ERL_DRV_INT64);
+        PUT(&s->error_offset);
+        PUT(ERL_DRV_MAP);
+        PUT(5);
+        PUT(ERL_DRV_TUPLE);
+        PUT(2);
+    } else if (e->kind == STZ_ERR_RESTRICTED) {
+        PUT(ERL_DRV_ATOM);
+        PUT(atom_restricted_xml);
+        PUT(ERL_DRV_ATOM);
+        PUT(restricted_atoms[e->restricted]);
+        PUT(ERL_DRV_TUPLE);
+        PUT(2);
+    } else {
+        PUT(ERL_DRV_ATOM);
+        PUT(e->kind == STZ_ERR_TOO_BIG    ? atom_stanza_too_big
+            : e->kind == STZ_ERR_TOO_DEEP ? atom_too_deep
+                                          : atom_out_of_memory);
+    }
+    PUT(ERL_DRV_TUPLE);
+    PUT(2);
+#undef PUT
+    return n;
+}
+
+/* The core failed: its error is the last event of the command. If even
+ * that cannot be queued, the owner still gets its done message, and the
+ * next command reports the error again. */
+static void add_error_event(port_state *s)
+{
+    ErlDrvTermData words[ERROR_WORDS_MAX];
+    size_t n = error_spec(s, words);
+    (void)drv_builder_add_event(&s->builder, words, n);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sending                                                                 */
+
+static void send_events(port_state *s, int done)
+{
+    ErlDrvTime t0 = erl_drv_monotonic_time(ERL_DRV_NSEC);
+    /* An owner that is gone is the port's end too: nothing to do. */
+    (void)drv_builder_send(&s->builder, s->port_id, done);
+    s->stats.deliver_ns +=
+        (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - t0);
+    s->stats.messages++;
+}
+
+static void send_to_caller(port_state *s, ErlDrvTermData caller,
+                           ErlDrvTermData what)
+{
+    ErlDrvTermData spec[] = {ERL_DRV_ATOM, atoms.stanza_port,
+                             ERL_DRV_PORT, s->port_id,
+                             ERL_DRV_ATOM, what,
+                             ERL_DRV_TUPLE, 3};
+    (void)erl_drv_send_term(s->port_id, caller, spec,
+                            (int)(sizeof spec / sizeof spec[0]));
+}
+
+/* ---------------------------------------------------------------------- */
+/* The command queue                                                       */
+
+static int push_pending(port_state *s, size_t bytes)
+{
+    if (s->pending_head > 0 && s->pending_count == 0)
+        s->pending_head = 0;
+    size_t end = s->pending_head + s->pending_count;
+    if (end == s->pending_cap) {
+        size_t *p = grow_array(s->pending, &s->pending_cap, end + 1,
+                               sizeof *p, 4, driver_realloc);
+        if (!p)
+            return -1;
+        s->pending = p;
+    }
+    s->pending[end] = bytes;
+    s->pending_count++;
+    return 0;
+}
+
+static void pop_pending(port_state *s)
+{
+    s->pending_head++;
+    if (--s->pending_count == 0)
+        s->pending_head = 0;
+}
+
+/* Drops the rest of the current command's bytes from the queue. */
+static void skip_command(port_state *s)
+{
+    size_t *left = &s->pending[s->pending_head];
+    if (*left)
+        (void)driver_deq(s->port, (ErlDrvSizeT)*left);
+    *left = 0;
+}
+
+/*
+ * Feeds at most one slice of the current command to the core. Returns 0,
+ * or -1 when the core failed (its error is then queued as an event).
+ */
+static int feed_slice(port_state *s)
+{
+    size_t *left = &s->pending[s->pending_head];
+    if (stz_core_error(s->core)->kind != STZ_ERR_NONE)
+        return -1; /* reported already by process */
+    int vlen;
+    SysIOVec *iov = driver_peekq(s->port, &vlen);
+    size_t n = 0;
+    const char *data = "";
+    if (iov && vlen > 0) {
+        n = iov[0].iov_len;
+        data = iov[0].iov_base;
+    }
+    if (n > *left)
+        n = *left;
+    if (n > SLICE_BYTES)
+        n = SLICE_BYTES;
+    /* parse_element ports see each command as one whole element. */
+    int final = s->options.element_mode && n == *left;
+    int rc = stz_core_feed(s->core, data, n, final);
+    if (n)
+        (void)driver_deq(s->port, (ErlDrvSizeT)n);
+    *left -= n;
+    s->stats.bytes += n;
+    if (rc) {
+        add_error_event(s);
+        skip_command(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reports the time used since started to the scheduler; true when the
+ * callback should give the scheduler back (its slice spent or about 1 ms
+ * gone). *reported is the percentage reported so far. */
+static int time_is_up(port_state *s, ErlDrvTime started, int *reported)
+{
+    ErlDrvTime used = erl_drv_monotonic_time(ERL_DRV_NSEC) - started;
+    int percent = (int)(used * 100 / BUDGET_NS);
+    if (percent > 100)
+        percent = 100;
+    int spent = 0;
+    if (percent > *reported) {
+        spent = erl_drv_consume_timeslice(s->port, percent - *reported);
+        *reported = percent;
+    }
+    return spent || used >= BUDGET_NS;
+}
+
+/* Sends what is finished as `more': the owner yields, then continues. */
+static void yield(port_state *s, ErlDrvTime started)
+{
+    send_events(s, 0);
+    s->stats.yields++;
+    s->stats.busy_ns +=
+        (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - started);
+}
+
+/*
+ * Parses queued commands until they are done or the time is up. Each
+ * finished command sends its done message. A failed core parses nothing
+ * more: each command then reports the error again, until a reset.
+ */
+static void process(port_state *s)
+{
+    ErlDrvTime started = erl_drv_monotonic_time(ERL_DRV_NSEC);
+    int reported = 0;
+    while (s->pending_count > 0) {
+        if (stz_core_error(s->core)->kind != STZ_ERR_NONE) {
+            add_error_event(s);
+            skip_command(s);
+        }
+        /* At least one feed: an empty command is a whole (empty) element
+         * in element mode, and nothing otherwise. */
+        int first = 1;
+        while (first || s->pending[s->pending_head] > 0) {
+            first = 0;
+            (void)feed_slice(s);
+            if (s->pending[s->pending_head] > 0 &&
+                time_is_up(s, started, &reported)) {
+                yield(s, started);
+                return;
+            }
+        }
+        send_events(s, 1);
+        pop_pending(s);
+        if (s->pending_count > 0 && time_is_up(s, started, &reported)) {
+            yield(s, started);
+            return;
+        }
+    }
+    (void)time_is_up(s, started, &reported);
+    s->stats.busy_ns +=
+        (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - started);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Callbacks                                                               */
+
+static int create_core(port_state *s)
+{
+    stz_core_free(s->core);
+    drv_builder_free(&s->builder);
+    drv_builder_init(&s->builder, &atoms, s->format, &drv_allocator);
+    stz_builder ops = drv_builder_ops(&s->builder);
+    s->core = stz_core_new(&drv_allocator, &s->options, &ops);
+    return s->core ? 0 : -1;
+}
+
+static ErlDrvData drv_start(ErlDrvPort port, char *command)
+{
+    (void)command;
+    port_state *s = driver_alloc(sizeof *s);
+    if (!s)
+        return ERL_DRV_ERROR_GENERAL;
+    memset(s, 0, sizeof *s);
+    s->port = port;
+    s->port_id = driver_mk_port(port);
+    s->format = DRV_FORMAT_BINARY;
+    s->options.max_depth = 1024;
+    drv_builder_init(&s->builder, &atoms, s->format, &drv_allocator);
+    if (create_core(s)) {
+        drv_builder_free(&s->builder);
+        driver_free(s);
+        return ERL_DRV_ERROR_GENERAL;
+    }
+    /* Loaded for good, as a linked-in driver is: no unload and reload
+     * each time the process that loaded it is gone with its ports. */
+    if (!atomic_exchange(&locked_in_memory, 1))
+        driver_lock_driver(port);
+    atomic_fetch_add(&live_ports, 1);
+    return (ErlDrvData)s;
+}
+
+static void drv_stop(ErlDrvData handle)
+{
+    port_state *s = (port_state *)handle;
+    stz_core_free(s->core);
+    drv_builder_free(&s->builder);
+    driver_free(s->pending);
+    driver_free(s);
+    atomic_fetch_sub(&live_ports, 1);
+}
+
+/* The port is closing with bytes queued: they will never be parsed. */
+static void drv_flush(ErlDrvData handle)
+{
+    port_state *s = (port_state *)handle;
+    ErlDrvSizeT queued = driver_sizeq(s->port);
+    if (queued)
+        (void)driver_deq(s->port, queued);
+    s->pending_count = 0;
+}
+
+static int caller_is_owner(port_state *s)
+{
+    return driver_caller(s->port) == driver_connected(s->port);
+}
+
+/* No room even to remember the command: the owner gets the error the
+ * core would give, and the stream is left as it was. */
+static void refuse_out_of_memory(port_state *s)
+{
+    ErlDrvTermData w[] = {ERL_DRV_ATOM, atoms.xmlstreamerror,
+                          ERL_DRV_ATOM, atom_out_of_memory,
+                          ERL_DRV_TUPLE, 2};
+    (void)drv_builder_add_event(&s->builder, w, sizeof w / sizeof w[0]);
+    send_events(s, 1);
+}
+
+static void drv_outputv(ErlDrvData handle, ErlIOVec *ev)
+{
+    port_state *s = (port_state *)handle;
+    if (!caller_is_owner(s)) {
+        send_to_caller(s, driver_caller(s->port), atom_not_owner);
+        return;
+    }
+    s->configured = 1;
+    if (push_pending(s, (size_t)ev->size)) {
+        refuse_out_of_memory(s);
+        return;
+    }
+    if (ev->size > 0 && driver_enqv(s->port, ev, 0)) {
+        s->pending_count--;
+        refuse_out_of_memory(s);
+        return;
+    }
+    process(s);
+}
+
+static ErlDrvUInt64 get_u64(const char *p)
+{
+    ErlDrvUInt64 v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | (unsigned char)p[i];
+    return v;
+}
+
+static void put_u64(char *p, ErlDrvUInt64 v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static int set_options(port_state *s, const char *buf, ErlDrvSizeT len)
+{
+    if (len != OPTIONS_BYTES || s->configured)
+        return STATUS_BADARG;
+    unsigned format = (unsigned char)buf[0];
+    unsigned drop = (unsigned char)buf[1];
+    unsigned element_mode = (unsigned char)buf[2];
+    ErlDrvUInt64 max_depth = get_u64(buf + 3);
+    ErlDrvUInt64 max_size = get_u64(buf + 11);
+    if (format > 2 || drop > 1 || element_mode > 1 || max_depth == 0 ||
+        max_depth > (ErlDrvUInt64)ULONG_MAX)
+        return STATUS_BADARG;
+    s->format = (drv_format)format;
+    s->options.restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    s->options.element_mode = (int)element_mode;
+    s->options.max_depth = (unsigned long)max_depth;
+    s->options.max_stanza_size = max_size;
+    return create_core(s) ? STATUS_NO_MEMORY : STATUS_OK;
+}
+
+static void reset(port_state *s)
+{
+    drv_flush((ErlDrvData)s);
+    stz_core_reset(s->core);
+    drv_builder_clear(&s->builder);
+}
+
+/* Status, then seven big-endian 64-bit counters: this port's bytes
+ * parsed, messages sent, busy ns, of which delivering ns, and yields;
+ * the driver's bytes allocated and its live ports. */
+#define STATS_BYTES (1 + 7 * 8)
+
+static ErlDrvSSizeT stats_reply(port_state *s, char *r)
+{
+    r[0] = STATUS_OK;
+    ErlDrvUInt64 v[7] = {
+        s->stats.bytes,
+        s->stats.messages,
+        s->stats.busy_ns,
+        s->stats.deliver_ns,
+        s->stats.yields,
+        (ErlDrvUInt64)drv_alloc_bytes(),
+        (ErlDrvUInt64)atomic_load(&live_ports),
+    };
+    for (int i = 0; i < 7; i++)
+        put_u64(r + 1 + 8 * i, v[i]);
+    return STATS_BYTES;
+}
+
+static ErlDrvSSizeT drv_control(ErlDrvData handle, unsigned int command,
+                                char *buf, ErlDrvSizeT len, char **rbuf,
+                                ErlDrvSizeT rlen)
+{
+    port_state *s = (port_state *)handle;
+    char *r = *rbuf;
+    if (rlen < STATS_BYTES) {
+        r = driver_alloc(STATS_BYTES);
+        if (!r)
+            return -1;
+        *rbuf = r;
+    }
+    if (!caller_is_owner(s)) {
+        r[0] = STATUS_NOT_OWNER;
+        return 1;
+    }
+    switch (command) {
+    case CMD_OPTIONS:
+        r[0] = (char)set_options(s, buf, len);
+        return 1;
+    case CMD_RESET:
+        reset(s);
+        r[0] = STATUS_OK;
+        return 1;
+    case CMD_STATS:
+        return stats_reply(s, r);
+    case CMD_CONTINUE:
+        process(s);
+        r[0] = STATUS_OK;
+        return 1;
+    default:
+        r[0] = STATUS_BADARG;
+        return 1;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loading                                                                 */
+
+static ErlDrvTermData atom(const char *name)
+{
+    return driver_mk_atom((char *)name);
+}
+
+static int drv_init(void)
+{
+    atoms.xmlelement = atom("xmlelement");
+    atoms.xmlel = atom("xmlel");
+    atoms.xmlcdata = atom("xmlcdata");
+    atoms.xmlstreamstart = atom("xmlstreamstart");
+    atoms.xmlstreamelement = atom("xmlstreamelement");
+    atoms.xmlstreamend = atom("xmlstreamend");
+    atoms.xmlstreamerror = atom("xmlstreamerror");
+    atoms.stanza_port = atom("stanza_port");
+    atoms.more = atom("more");
+    atoms.done = atom("done");
+    atom_not_owner = atom("not_owner");
+    atom_stanza_too_big = atom("stanza_too_big");
+    atom_too_deep = atom("too_deep");
+    atom_restricted_xml = atom("restricted_xml");
+    atom_not_well_formed = atom("not_well_formed");
+    atom_out_of_memory = atom("out_of_memory");
+    atom_code = atom("code");
+    atom_message = atom("message");
+    atom_line = atom("line");
+    atom_column = atom("column");
+    atom_offset = atom("offset");
+    restricted_atoms[STZ_RESTRICTED_COMMENT] = atom("comment");
+    restricted_atoms[STZ_RESTRICTED_PI] = atom("processing_instruction");
+    restricted_atoms[STZ_RESTRICTED_DTD] = atom("dtd");
+    restricted_atoms[STZ_RESTRICTED_ENTITY_REF] = atom("entity_reference");
+    atomic_init(&live_ports, 0);
+    return 0;
+}
+
+static ErlDrvEntry stanza_driver_entry = {
+    .init = drv_init,
+    .start = drv_start,
+    .stop = drv_stop,
+    .driver_name = "stanza_drv",
+    .control = drv_control,
+    .outputv = drv_outputv,
+    .flush = drv_flush,
+    .extended_marker = ERL_DRV_EXTENDED_MARKER,
+    .major_version = ERL_DRV_EXTENDED_MAJOR_VERSION,
+    .minor_version = ERL_DRV_EXTENDED_MINOR_VERSION,
+    .driver_flags = ERL_DRV_FLAG_USE_PORT_LOCKING,
+};
+
+DRIVER_INIT(stanza_drv)
+{
+    return &stanza_driver_entry;
+}
