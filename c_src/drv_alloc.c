@@ -8,11 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Each block starts with its size; the header keeps the payload aligned
- * as driver_alloc's result is. */
-typedef union header {
+/* Each block starts with its size. Two words keep the payload aligned as
+ * well as driver_alloc's own result (8 bytes on 64-bit ERTS; a union with
+ * max_align_t would claim 16, which driver_alloc does not promise). */
+typedef struct header {
     size_t size;
-    max_align_t align;
+    size_t unused;
 } header;
 
 static atomic_llong allocated;

@@ -192,8 +192,11 @@ static void add_error_event(port_state *s)
 static void send_events(port_state *s, int done)
 {
     ErlDrvTime t0 = erl_drv_monotonic_time(ERL_DRV_NSEC);
-    /* An owner that is gone is the port's end too: nothing to do. */
-    (void)drv_builder_send(&s->builder, s->port_id, done);
+    /* 0: the owner is gone, and the port with it: nothing to do. < 0: a
+     * spec the runtime refused, a bug here. The owner would wait for its
+     * reply forever; closing the port ends that wait with an error. */
+    if (drv_builder_send(&s->builder, s->port_id, done) < 0)
+        driver_failure_atom(s->port, "stanza_drv_bad_term_spec");
     s->stats.deliver_ns +=
         (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - t0);
     s->stats.messages++;

@@ -228,7 +228,7 @@ measure_all(Ctx) ->
     Numbered = lists:zip(lists:seq(1, Total), Defs),
     Rows = with_ratios([measure_row(I, Total, Def, Ctx)
                         || {I, Def} <- Numbered]),
-    Report = report(Ctx, Rows),
+    Report = report(Ctx#{port_delivery => port_delivery(Ctx)}, Rows),
     io:put_chars(Report),
     ok = write_out(Ctx, Report, Rows),
     Rows.
@@ -238,6 +238,8 @@ rows() ->
      {stanza_pull_xmlel, "stanza_stream pull (xmlel)", fun stanza_pull_xmlel/1},
      {stanza_push, "stanza_stream push (callback)", fun stanza_push/1},
      {stanza_element, "stanza_stream:parse_element", fun stanza_element/1},
+     {port_pull, "stanza_port pull (binary)", fun port_pull/1},
+     {port_push, "stanza_port push (callback)", fun port_push/1},
      {fxml_push, "fxml_stream push (new/2)", fun fxml_push/1},
      {fxml_element, "fxml_stream:parse_element", fun fxml_element/1},
      {xmerl_scan, "xmerl_scan:string", fun xmerl_scan/1},
@@ -325,36 +327,58 @@ add_ratio(Row, _Base) ->
 %% The rows
 
 stanza_pull_binary(Ctx) ->
-    {ok, stream_job(Ctx, pull_run(binary, Ctx))}.
+    {ok, stream_job(Ctx, pull_run(stanza_stream, binary, Ctx))}.
 
 stanza_pull_xmlel(Ctx) ->
-    {ok, stream_job(Ctx, pull_run(xmlel, Ctx))}.
+    {ok, stream_job(Ctx, pull_run(stanza_stream, xmlel, Ctx))}.
 
-pull_run(Format, #{chunks := Chunks, count := Count}) ->
+port_pull(Ctx) ->
+    {ok, stream_job(Ctx, pull_run(stanza_port, binary, Ctx))}.
+
+%% stanza_stream and stanza_port have the same API.
+pull_run(Mod, Format, #{chunks := Chunks, count := Count}) ->
     fun() ->
-            {ok, P} = stanza_stream:new(#{format => Format}),
-            Tally = lists:foldl(fun(C, Acc) -> pull(P, C, Acc) end,
+            {ok, P} = Mod:new(#{format => Format}),
+            Tally = lists:foldl(fun(C, Acc) -> pull(Mod, P, C, Acc) end,
                                 {0, 0, []}, Chunks),
-            ok = stanza_stream:close(P),
+            ok = Mod:close(P),
             expect_events(Count, Tally)
     end.
 
-pull(P, Chunk, Acc) ->
-    case stanza_stream:parse(P, Chunk) of
+pull(Mod, P, Chunk, Acc) ->
+    case Mod:parse(P, Chunk) of
         {ok, Events} -> lists:foldl(fun tally/2, Acc, Events);
         {error, Reason} -> erlang:error({parse_failed, Reason})
     end.
 
-stanza_push(#{chunks := Chunks, count := Count} = Ctx) ->
-    Run = fun() ->
-                  Sink = sink(),
-                  {ok, P} = stanza_stream:new(#{callback => Sink}),
-                  Feed = fun(C) -> {ok, []} = stanza_stream:parse(P, C) end,
-                  lists:foreach(Feed, Chunks),
-                  ok = stanza_stream:close(P),
-                  expect_events(Count, drain(Sink))
-          end,
-    {ok, stream_job(Ctx, Run)}.
+stanza_push(Ctx) ->
+    {ok, stream_job(Ctx, push_run(stanza_stream, Ctx))}.
+
+port_push(Ctx) ->
+    {ok, stream_job(Ctx, push_run(stanza_port, Ctx))}.
+
+push_run(Mod, #{chunks := Chunks, count := Count}) ->
+    fun() ->
+            Sink = sink(),
+            {ok, P} = Mod:new(#{callback => Sink}),
+            Feed = fun(C) -> {ok, []} = Mod:parse(P, C) end,
+            lists:foreach(Feed, Chunks),
+            ok = Mod:close(P),
+            expect_events(Count, drain(Sink))
+    end.
+
+%% Where the driver's time goes, from its own counters, over one untimed
+%% pull pass: building and sending the event messages against parsing.
+port_delivery(#{chunks := Chunks}) ->
+    try
+        {ok, P} = stanza_port:new(),
+        lists:foreach(fun(C) -> {ok, _} = stanza_port:parse(P, C) end, Chunks),
+        {ok, Info} = stanza_port:info(P),
+        ok = stanza_port:close(P),
+        {ok, Info}
+    catch
+        Class:Reason -> {error, flat("~0p:~0P", [Class, Reason, 8])}
+    end.
 
 stanza_element(Ctx) ->
     Parse = fun(S) -> ok_element(stanza_stream:parse_element(S)) end,
@@ -549,7 +573,7 @@ fxml_version(ok) ->
     end.
 
 report(Ctx, Rows) ->
-    [table(Rows), "\n", goals(Rows), "\n", notes(Ctx)].
+    [table(Rows), "\n", goals(Rows), delivery(Ctx), "\n", notes(Ctx)].
 
 table(Rows) ->
     Head = ["Parser", "MB/s", "min-max MB/s", "stanzas/s", "vs pull", "Input"],
@@ -592,17 +616,25 @@ pad(C, W, left) -> string:pad(C, W, trailing);
 pad(C, W, right) -> string:pad(C, W, leading).
 
 goals(Rows) ->
-    ["Goals (stanza_stream pull, binary format):\n",
+    ["Goals (pull rows in the binary format):\n",
      goal(Rows, "stanza pull >= 3x fxml_stream (push)", fxml_push, 3.0),
      goal(Rows, "stanza pull >= 20x xmerl_scan", xmerl_scan, 20.0),
      goal(Rows, "stanza pull >= 85% of raw expat (NS)", expat_ns, 0.85),
+     goal(Rows, "port pull within 1.5x of stanza pull", port_pull, ?BASE,
+          1 / 1.5),
+     goal(Rows, "port pull >= 2x fxml_stream (push)", port_pull, fxml_push,
+          2.0),
      "For comparison (no goal):\n",
      compare(Rows, "stanza push / fxml_stream push", stanza_push, fxml_push),
      compare(Rows, "stanza parse_element / fxml parse_element",
              stanza_element, fxml_element)].
 
 goal(Rows, Text, Key, Target) ->
-    case ratio(Rows, ?BASE, Key) of
+    goal(Rows, Text, ?BASE, Key, Target).
+
+%% Met when A's throughput is at least Target times B's.
+goal(Rows, Text, A, B, Target) ->
+    case ratio(Rows, A, B) of
         {ok, R} ->
             Verdict = case R >= Target of
                           true -> "met";
@@ -632,6 +664,15 @@ ratio(Rows, A, B) ->
         {#{label := L}, _} ->
             {error, L ++ " did not run"}
     end.
+
+delivery(#{port_delivery := {ok, #{busy_ns := Busy, deliver_ns := Deliver,
+                                    messages := Messages}}}) ->
+    io_lib:format("  ~-44ts ~7.1f%  (~B messages, ~.2f us each)~n",
+                  ["port: time building and sending messages",
+                   100 * Deliver / max(1, Busy), Messages,
+                   Deliver / 1000 / max(1, Messages)]);
+delivery(#{port_delivery := {error, Why}}) ->
+    io_lib:format("  port delivery counters: n/a (~ts)~n", [Why]).
 
 find(Rows, Key) ->
     hd([R || #{key := K} = R <- Rows, K =:= Key]).
