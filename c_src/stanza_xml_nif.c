@@ -289,9 +289,13 @@ static int get_bytes(ErlNifEnv *env, ERL_NIF_TERM t, ErlNifBinary *b)
            enif_inspect_iolist_as_binary(env, t, b);
 }
 
-static step put(walk *w, const char *s, size_t len)
+static inline step put(walk *w, const char *s, size_t len)
 {
-    return stz_ser_raw(&w->out, s, len) ? out_of_memory(w) : STEP_DONE;
+    if (!stz_out_reserve(&w->out, len))
+        return out_of_memory(w);
+    memcpy(w->out.data + w->out.len, s, len);
+    w->out.len += len;
+    return STEP_DONE;
 }
 
 /* One attribute, index 1-based, as " name='value'". */

@@ -9,17 +9,20 @@
  */
 #include "xml_serialize.h"
 
-/* What an ASCII byte needs; bytes >= 0x80 start a multi-byte sequence. */
+/* What a byte needs. One table lookup per byte decides, so the common
+ * case, a run of ordinary ASCII, costs one load and one compare a byte. */
 enum {
     PLAIN = 0,     /* copied */
     ESCAPE = 1,    /* written as a reference */
     FORBIDDEN = 2, /* not an XML 1.0 Char */
+    MULTI = 3,     /* starts (or continues) a multi-byte sequence */
 };
 
 #define F FORBIDDEN
 #define E ESCAPE
+#define M MULTI
 /* Text: tab and LF are plain, CR is escaped (a parser turns it into LF). */
-static const unsigned char text_class[128] = {
+static const unsigned char text_class[256] = {
     F, F, F, F, F, F, F, F, F, 0, 0, F, F, E, F, F, /* 0x00 */
     F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, /* 0x10 */
     0, 0, E, 0, 0, 0, E, E, 0, 0, 0, 0, 0, 0, 0, 0, /* " & ' */
@@ -28,10 +31,18 @@ static const unsigned char text_class[128] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
 };
 /* Attribute values: tab, LF and CR are escaped too (attribute-value
  * normalization would turn them into spaces). */
-static const unsigned char attr_class[128] = {
+static const unsigned char attr_class[256] = {
     F, F, F, F, F, F, F, F, F, E, E, F, F, E, F, F, /* 0x00 */
     F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, /* 0x10 */
     0, 0, E, 0, 0, 0, E, E, 0, 0, 0, 0, 0, 0, 0, 0, /* " & ' */
@@ -40,9 +51,18 @@ static const unsigned char attr_class[128] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
 };
 #undef F
 #undef E
+#undef M
 
 /* The longest reference written for one byte ("&quot;", "&apos;"). */
 #define MAX_REF 6
@@ -120,9 +140,9 @@ stz_ser_status stz_ser_escape(stz_out *out, const unsigned char *s,
          * once its sequence has been checked. */
         size_t run = i;
         for (;;) {
-            while (i < len && s[i] < 0x80 && cls[s[i]] == PLAIN)
+            while (i < len && cls[s[i]] == PLAIN)
                 i++;
-            if (i == len || s[i] < 0x80)
+            if (i == len || cls[s[i]] != MULTI)
                 break;
             uint32_t cp;
             size_t n = decode(s + i, len - i, &cp);
@@ -162,16 +182,32 @@ fail:
     return status;
 }
 
-/* NameStartChar and NameChar for ASCII: 1 start and inner, 2 inner only. */
-static int ascii_name_class(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-        c == ':')
-        return 1;
-    if ((c >= '0' && c <= '9') || c == '-' || c == '.')
-        return 2;
-    return 0;
-}
+/* NameStartChar and NameChar for ASCII: S may start a name, C may
+ * follow, 0 neither; bytes >= 0x80 (M) are decoded and looked up below. */
+#define S 1
+#define C 2
+#define M 3
+static const unsigned char name_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, C, C, 0, /* - . */
+    C, C, C, C, C, C, C, C, C, C, S, 0, 0, 0, 0, 0, /* 0-9 : */
+    0, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* A-O */
+    S, S, S, S, S, S, S, S, S, S, S, 0, 0, 0, 0, S, /* P-Z _ */
+    0, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* a-o */
+    S, S, S, S, S, S, S, S, S, S, S, 0, 0, 0, 0, 0, /* p-z */
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+};
+#undef S
+#undef C
+#undef M
 
 /* NameStartChar of XML 1.0 fifth edition, for code points >= 0x80. */
 static int is_name_start(uint32_t c)
@@ -194,23 +230,24 @@ stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len)
 {
     if (len == 0)
         return STZ_SER_NOT_A_NAME;
+    if (name_class[s[0]] != 1 && name_class[s[0]] != 3)
+        return STZ_SER_NOT_A_NAME;
     size_t i = 0;
     while (i < len) {
-        int ok;
-        if (s[i] < 0x80) {
-            int k = ascii_name_class(s[i]);
-            ok = i == 0 ? k == 1 : k != 0;
+        unsigned char k = name_class[s[i]];
+        if (k == 1 || k == 2) {
             i++;
-        } else {
-            uint32_t cp;
-            size_t n = decode(s + i, len - i, &cp);
-            if (n == 0)
-                return STZ_SER_INVALID_UTF8;
-            ok = i == 0 ? is_name_start(cp) : is_name_char(cp);
-            i += n;
+            continue;
         }
-        if (!ok)
+        if (k == 0)
             return STZ_SER_NOT_A_NAME;
+        uint32_t cp;
+        size_t n = decode(s + i, len - i, &cp);
+        if (n == 0)
+            return STZ_SER_INVALID_UTF8;
+        if (!(i == 0 ? is_name_start(cp) : is_name_char(cp)))
+            return STZ_SER_NOT_A_NAME;
+        i += n;
     }
     return stz_ser_raw(out, s, len);
 }
