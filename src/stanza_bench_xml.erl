@@ -182,11 +182,11 @@ print(Rows) ->
 print_row(#{status := ok} = R) ->
     #{label := L, mbps := M, mbps_min := Lo, mbps_max := Hi, elements_per_s := E,
       ratio := Ratio, input := In} = R,
-    io:format("| ~-30s | ~8s | ~13s | ~11s | ~8.2fx | ~-40s |~n",
-              [L, fmt(M), fmt(Lo) ++ "-" ++ fmt(Hi), thousands(round(E)), Ratio, In]);
+    io:format("| ~-30s | ~8s | ~13s | ~11s | ~8.2fx | ~s |~n",
+              [L, fmt(M), fmt(Lo) ++ "-" ++ fmt(Hi), thousands(round(E)), Ratio, pad(In, 40)]);
 print_row(#{label := L, status := {skipped, Why}}) ->
-    io:format("| ~-30s | ~8s | ~13s | ~11s | ~9s | skipped: ~-31s |~n",
-              [L, "-", "-", "-", "-", Why]).
+    io:format("| ~-30s | ~8s | ~13s | ~11s | ~9s | skipped: ~s |~n",
+              [L, "-", "-", "-", "-", pad(Why, 31)]).
 
 print_goal(#{key := fxml, status := ok, ratio := R}) ->
     goal("fast_xml", 1 / R, 2);
@@ -215,3 +215,6 @@ group([A, B, C | Rest]) -> [[C, B, A] | group(Rest)].
 
 progress(Fmt, Args) ->
     io:format(standard_error, "stanza_bench_xml: " ++ Fmt ++ "~n", Args).
+
+pad(S, W) ->
+    string:pad(S, W).
