@@ -24,32 +24,39 @@ test:
 	$(REBAR) dialyzer
 	test/dep_app/check
 
-## The C core alone (no BEAM): under ASan+UBSan, then under valgrind.
+## The C cores alone (no BEAM): under ASan+UBSan, then under valgrind.
 EXPAT_DEFERRAL = $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL)
 CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c c_src/token_scan.c
 ARENA_TEST_SRC = test/c/arena_test.c c_src/block_arena.c
+SER_TEST_SRC   = test/c/serialize_test.c c_src/xml_serialize.c
+C_TEST_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror
+C_TEST_ASAN    = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+VALGRIND       = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all
 check-c:
 	@mkdir -p _build/c
-	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
-	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) \
 	  $(EXPAT_DEFERRAL) -o _build/c/core_test_asan $(CORE_TEST_SRC) -lexpat
 	_build/c/core_test_asan
-	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+	$(CC) $(C_TEST_FLAGS) \
 	  $(EXPAT_DEFERRAL) -o _build/c/core_test $(CORE_TEST_SRC) -lexpat
-	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/core_test
-	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
-	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  -o _build/c/arena_test_asan $(ARENA_TEST_SRC)
+	$(VALGRIND) _build/c/core_test
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/serialize_test_asan $(SER_TEST_SRC)
+	_build/c/serialize_test_asan
+	$(CC) $(C_TEST_FLAGS) -o _build/c/serialize_test $(SER_TEST_SRC)
+	$(VALGRIND) _build/c/serialize_test
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/arena_test_asan $(ARENA_TEST_SRC)
 	_build/c/arena_test_asan
-	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
-	  -o _build/c/arena_test $(ARENA_TEST_SRC)
-	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/arena_test
+	$(CC) $(C_TEST_FLAGS) -o _build/c/arena_test $(ARENA_TEST_SRC)
+	$(VALGRIND) _build/c/arena_test
 
 ## The NIF built with ASan+UBSan, the EUnit suites run against it (the
 ## sanitizer runtimes preloaded into erl; leak checking off: the BEAM does
 ## not free everything at exit). Rebuilds the normal NIF afterwards.
 SANITIZE     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests, stanza_port_tests]
+TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests, \
+                stanza_port_tests, \
+                stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
+                stanza_exmpp_tests, stanza_xmerl_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile

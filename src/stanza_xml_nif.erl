@@ -1,0 +1,26 @@
+%% @private
+%% @doc The NIF behind stanza_xml's serializer. Call stanza_xml, not this
+%% module.
+-module(stanza_xml_nif).
+
+-export([serialize/2]).
+
+-on_load(load/0).
+
+-spec load() -> ok | {error, term()}.
+load() ->
+    Path = filename:join(stanza_priv:dir(), "stanza_xml_nif"),
+    case erlang:load_nif(Path, 0) of
+        ok ->
+            ok;
+        {error, Reason} = Error ->
+            logger:error("stanza: cannot load ~ts.so: ~p~n"
+                         "Build it with `make` in the stanza directory.",
+                         [Path, Reason]),
+            Error
+    end.
+
+%% Mode 0: the whole element; 1: its start tag only.
+-spec serialize(term(), 0 | 1) -> binary().
+serialize(_Element, _Mode) ->
+    erlang:nif_error(nif_not_loaded).

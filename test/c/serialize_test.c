@@ -1,0 +1,297 @@
+/*
+ * serialize_test: xml_serialize without the BEAM, built with ASan and
+ * UBSan and run under valgrind by `make check-c` (part of `make test`).
+ *
+ * Escaping and checks on fixed cases, every byte value and every code
+ * point; a buffer that grows one byte at a time and one whose growth
+ * fails, to check that a failure leaves the buffer as it was; slicing
+ * never splits a character.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../c_src/xml_serialize.h"
+
+static int failures;
+
+#define CHECK(cond)                                                         \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
+                    __LINE__, #cond);                                       \
+            failures++;                                                     \
+        }                                                                   \
+    } while (0)
+
+/* A malloc'd buffer; grows exactly to what is needed (worst case for the
+ * callers' bounds), or refuses once `budget' bytes would be exceeded. */
+typedef struct test_buf {
+    size_t budget;
+} test_buf;
+
+static int reserve_exact(stz_out *out, size_t need)
+{
+    test_buf *t = out->ctx;
+    if (need > SIZE_MAX - out->len || out->len + need > t->budget)
+        return 0;
+    unsigned char *p = realloc(out->data, out->len + need);
+    if (!p)
+        return 0;
+    out->data = p;
+    out->cap = out->len + need;
+    return 1;
+}
+
+static void out_init(stz_out *out, test_buf *t, size_t budget)
+{
+    t->budget = budget;
+    out->data = NULL;
+    out->len = out->cap = 0;
+    out->reserve = reserve_exact;
+    out->ctx = t;
+}
+
+static int out_is(const stz_out *out, const char *expected)
+{
+    size_t n = strlen(expected);
+    return out->len == n && (n == 0 || memcmp(out->data, expected, n) == 0);
+}
+
+static stz_ser_status escape(const char *in, size_t len, stz_ser_context ctx,
+                             const char *expected, uint32_t *bad)
+{
+    test_buf t;
+    stz_out out;
+    out_init(&out, &t, SIZE_MAX);
+    uint32_t b = 0;
+    stz_ser_status st =
+        stz_ser_escape(&out, (const unsigned char *)in, len, ctx, &b);
+    if (bad)
+        *bad = b;
+    if (st == STZ_SER_OK && expected && !out_is(&out, expected)) {
+        fprintf(stderr, "escape: got '%.*s', want '%s'\n", (int)out.len,
+                (const char *)out.data, expected);
+        failures++;
+    }
+    if (st != STZ_SER_OK)
+        CHECK(out.len == 0);
+    free(out.data);
+    return st;
+}
+
+static void test_escaping(void)
+{
+    const char *all = "a&b<c>d\"e'f\tg\nh\ri";
+    CHECK(escape(all, strlen(all), STZ_SER_TEXT,
+                 "a&amp;b&lt;c&gt;d&quot;e&apos;f\tg\nh&#xD;i", NULL) == 0);
+    CHECK(escape(all, strlen(all), STZ_SER_ATTR,
+                 "a&amp;b&lt;c&gt;d&quot;e&apos;f&#x9;g&#xA;h&#xD;i",
+                 NULL) == 0);
+    CHECK(escape("", 0, STZ_SER_TEXT, "", NULL) == 0);
+    CHECK(escape("]]>", 3, STZ_SER_TEXT, "]]&gt;", NULL) == 0);
+    CHECK(escape("\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80", 9, STZ_SER_TEXT,
+                 "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80", NULL) == 0);
+}
+
+/* Every single byte: which are copied, escaped, forbidden or not UTF-8. */
+static void test_every_byte(void)
+{
+    for (int c = 0; c < 256; c++) {
+        char in[1] = {(char)c};
+        uint32_t bad = 0;
+        stz_ser_status text = escape(in, 1, STZ_SER_TEXT, NULL, &bad);
+        stz_ser_status attr = escape(in, 1, STZ_SER_ATTR, NULL, NULL);
+        if (c >= 0x80) {
+            CHECK(text == STZ_SER_INVALID_UTF8 && attr == text);
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            CHECK(text == STZ_SER_FORBIDDEN_CHAR && attr == text);
+            CHECK(bad == (uint32_t)c);
+        } else {
+            CHECK(text == STZ_SER_OK && attr == STZ_SER_OK);
+        }
+    }
+}
+
+/* Encodes cp as UTF-8 (also surrogates, which UTF-8 forbids). */
+static size_t encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Every code point from U+0080: allowed ones are copied unchanged,
+ * surrogates and U+FFFE/U+FFFF are reported with their value. */
+static void test_every_code_point(void)
+{
+    test_buf t;
+    stz_out out;
+    out_init(&out, &t, SIZE_MAX);
+    long wrong = 0;
+    for (uint32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+        char in[4];
+        size_t n = encode(cp, in);
+        uint32_t bad = 0;
+        out.len = 0;
+        stz_ser_status st = stz_ser_escape(&out, (const unsigned char *)in, n,
+                                           STZ_SER_TEXT, &bad);
+        int forbidden = (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
+                        cp == 0xFFFF;
+        if (forbidden)
+            wrong += !(st == STZ_SER_FORBIDDEN_CHAR && bad == cp);
+        else
+            wrong += !(st == STZ_SER_OK && out.len == n &&
+                       memcmp(out.data, in, n) == 0);
+    }
+    CHECK(wrong == 0);
+    free(out.data);
+}
+
+static void test_invalid_utf8(void)
+{
+    static const char *cases[] = {
+        "\x80",             /* stray continuation */
+        "\xc0\x80",         /* overlong NUL */
+        "\xc1\xbf",         /* overlong */
+        "\xe0\x80\xaf",     /* overlong '/' */
+        "\xf0\x80\x80\xaf", /* overlong '/' */
+        "\xe4\xb8",         /* truncated */
+        "\xf0\x9f\x98",     /* truncated */
+        "\xc3\x28",         /* bad continuation */
+        "\xf4\x90\x80\x80", /* past U+10FFFF */
+        "\xf5\x80\x80\x80", "\xfe", "\xff",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(escape(cases[i], strlen(cases[i]), STZ_SER_TEXT, NULL, NULL) ==
+              STZ_SER_INVALID_UTF8);
+        /* After valid text too: the whole call fails, nothing is kept. */
+        char in[32];
+        int n = snprintf(in, sizeof in, "ok %s", cases[i]);
+        CHECK(escape(in, (size_t)n, STZ_SER_ATTR, NULL, NULL) ==
+              STZ_SER_INVALID_UTF8);
+    }
+}
+
+static stz_ser_status name(const char *s)
+{
+    test_buf t;
+    stz_out out;
+    out_init(&out, &t, SIZE_MAX);
+    stz_ser_status st =
+        stz_ser_name(&out, (const unsigned char *)s, strlen(s));
+    if (st == STZ_SER_OK)
+        CHECK(out_is(&out, s));
+    else
+        CHECK(out.len == 0);
+    free(out.data);
+    return st;
+}
+
+static void test_names(void)
+{
+    static const char *good[] = {"a", "A", "_", ":", "stream:stream",
+                                 "a-b.c_9", "x\xc2\xb7y", "\xc3\xa9t\xc3\xa9",
+                                 "\xe4\xb8\xad", "\xf0\x90\x80\x80"};
+    static const char *bad[] = {"", "a><evil/", "a b", "1a", "-a", ".a",
+                                "a'", "a\"", "a=", "a/", "a&", "a\t",
+                                "\xc2\xb7", /* NameChar, not a start */
+                                "a\xc3\x97", /* U+00D7, not a NameChar */
+                                "a\xef\xbf\xbe"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(name(good[i]) == STZ_SER_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(name(bad[i]) == STZ_SER_NOT_A_NAME);
+    CHECK(name("a\xff") == STZ_SER_INVALID_UTF8);
+    CHECK(name("\xc3") == STZ_SER_INVALID_UTF8);
+}
+
+/* A growth that fails part-way leaves what was written before. */
+static void test_out_of_memory(void)
+{
+    const char *in = "a&b<c>d";
+    for (size_t budget = 0; budget < 40; budget++) {
+        test_buf t;
+        stz_out out;
+        out_init(&out, &t, budget);
+        stz_ser_status st = stz_ser_raw(&out, "xy", 2);
+        if (st == STZ_SER_OK) {
+            uint32_t bad;
+            st = stz_ser_escape(&out, (const unsigned char *)in, strlen(in),
+                                STZ_SER_TEXT, &bad);
+            if (st == STZ_SER_OK)
+                CHECK(out_is(&out, "xya&amp;b&lt;c&gt;d"));
+            else
+                CHECK(st == STZ_SER_NO_MEMORY && out_is(&out, "xy"));
+        } else {
+            CHECK(st == STZ_SER_NO_MEMORY && out.len == 0);
+        }
+        free(out.data);
+    }
+}
+
+static void test_cut(void)
+{
+    const unsigned char s[] = "ab\xe4\xb8\xad\xf0\x9f\x98\x80z";
+    size_t len = sizeof s - 1;
+    CHECK(stz_ser_cut(s, len, 100) == 100);
+    CHECK(stz_ser_cut(s, len, 2) == 2);
+    CHECK(stz_ser_cut(s, len, 3) == 2);
+    CHECK(stz_ser_cut(s, len, 4) == 2);
+    CHECK(stz_ser_cut(s, len, 5) == 5);
+    CHECK(stz_ser_cut(s, len, 6) == 5);
+    CHECK(stz_ser_cut(s, len, 8) == 5);
+    CHECK(stz_ser_cut(s, len, 9) == 9);
+    /* Slices of any size escape to the same bytes as the whole. */
+    for (size_t slice = 4; slice < len + 2; slice++) {
+        test_buf t;
+        stz_out out;
+        out_init(&out, &t, SIZE_MAX);
+        size_t pos = 0;
+        while (pos < len) {
+            size_t end = stz_ser_cut(s, len, pos + slice);
+            if (end > len)
+                end = len;
+            uint32_t bad;
+            CHECK(stz_ser_escape(&out, s + pos, end - pos, STZ_SER_TEXT,
+                                 &bad) == STZ_SER_OK);
+            pos = end;
+        }
+        CHECK(out.len == len && memcmp(out.data, s, len) == 0);
+        free(out.data);
+    }
+}
+
+int main(void)
+{
+    test_escaping();
+    test_every_byte();
+    test_every_code_point();
+    test_invalid_utf8();
+    test_names();
+    test_out_of_memory();
+    test_cut();
+    if (failures) {
+        fprintf(stderr, "serialize_test: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("serialize_test: ok\n");
+    return 0;
+}
