@@ -71,10 +71,19 @@ run(Opts0) when is_map(Opts0) ->
     Opts = maps:merge(defaults(), Opts0),
     ok = maps:foreach(fun check_option/2, Opts),
     Ctx = context(Opts),
-    try measure_all(Ctx)
-    after
-        _ = file:delete(maps:get(stream_file, Ctx))
-    end.
+    Rows = try measure_all(Ctx)
+           after
+               _ = file:delete(maps:get(stream_file, Ctx))
+           end,
+    ok = other_sections(Opts),
+    Rows.
+
+%% The benchmarks of stanza's other parts, on the same corpus size and
+%% number of runs; each prints its own table.
+other_sections(#{size := Size, runs := Runs}) ->
+    io:nl(),
+    _ = stanza_bench_xml:run(#{size => Size, runs => Runs}),
+    ok.
 
 %%--------------------------------------------------------------------
 %% Flags and options

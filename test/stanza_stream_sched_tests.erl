@@ -74,8 +74,14 @@ assert_no_long_schedule(Mod, Data, Mode, Expected) ->
     Parser = spawn_link(fun() -> parse_when_told(Self, Mod, Opts, Data) end),
     Port = receive {ready, Parser, P} -> P end,
     erlang:system_monitor(Self, [{long_schedule, ?BOUND_MS}]),
+    Ref = erlang:monitor(process, Parser),
     Parser ! go,
     Pulled = receive {parsed, Parser, N} -> N end,
+    %% A long_schedule report is sent when the process is scheduled out,
+    %% which can be after its last message: wait for its exit, and a
+    %% little more for the report to arrive.
+    receive {'DOWN', Ref, process, Parser, _} -> ok end,
+    timer:sleep(100),
     erlang:system_monitor(undefined),
     Pushed = sink_count(Sink),
     ?assertEqual(Expected, Pulled + Pushed),
