@@ -270,6 +270,8 @@ static int feed_slice(port_state *s)
         n = *left;
     if (n > SLICE_BYTES)
         n = SLICE_BYTES;
+    if (n == 0 && *left > 0)
+        *left = 0; /* the queue lost bytes it was given: never loop on it */
     /* parse_element ports see each command as one whole element. */
     int final = s->options.element_mode && n == *left;
     int rc = stz_core_feed(s->core, data, n, final);

@@ -6,57 +6,17 @@
  * copied, releasing before a mark keeps everything from the mark on, and
  * freeing gives every byte back.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../c_src/block_arena.h"
-
-static long live_allocations;
-
-static void *counted_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        live_allocations++;
-    return p;
-}
-
-static void *counted_realloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (q && !p)
-        live_allocations++;
-    return q;
-}
-
-static void counted_free(void *p)
-{
-    if (p)
-        live_allocations--;
-    free(p);
-}
-
-static const stz_allocator allocator = {counted_alloc, counted_realloc,
-                                        counted_free};
-
-static int failures;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
+#include "test_support.h"
 
 /* Many strings, some bigger than a block: each still reads back as
  * written after all the others were added. */
 static void test_bytes_never_move(void)
 {
     block_arena a;
-    block_arena_init(&a, &allocator);
+    block_arena_init(&a, &counting_allocator);
     enum { N = 2000 };
     const char *kept[N];
     size_t lens[N];
@@ -84,7 +44,7 @@ static void test_bytes_never_move(void)
 static void test_release_before_mark(void)
 {
     block_arena a;
-    block_arena_init(&a, &allocator);
+    block_arena_init(&a, &counting_allocator);
     char big[10000];
     memset(big, 'x', sizeof big);
     for (int i = 0; i < 10; i++)
@@ -109,7 +69,7 @@ static void test_release_before_mark(void)
 static void test_empty_copy(void)
 {
     block_arena a;
-    block_arena_init(&a, &allocator);
+    block_arena_init(&a, &counting_allocator);
     CHECK(block_arena_copy(&a, "", 0) != NULL);
     block_arena_free(&a);
     CHECK(live_allocations == 0);

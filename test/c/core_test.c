@@ -12,34 +12,7 @@
 #include <string.h>
 
 #include "../../c_src/xml_core.h"
-
-static long live_allocations;
-
-static void *counted_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        live_allocations++;
-    return p;
-}
-
-static void *counted_realloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (q && !p)
-        live_allocations++;
-    return q;
-}
-
-static void counted_free(void *p)
-{
-    if (p)
-        live_allocations--;
-    free(p);
-}
-
-static const stz_allocator allocator = {counted_alloc, counted_realloc,
-                                        counted_free};
+#include "test_support.h"
 
 /* The trace: every builder call appended as text. */
 typedef struct trace {
@@ -110,7 +83,7 @@ static int parse(const char *input, size_t step, const stz_options *o,
     stz_builder b = {t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
     t->len = 0;
-    stz_core *c = stz_core_new(&allocator, o, &b);
+    stz_core *c = stz_core_new(&counting_allocator, o, &b);
     if (!c) {
         fprintf(stderr, "out of memory\n");
         exit(2);
@@ -127,7 +100,7 @@ static int parse(const char *input, size_t step, const stz_options *o,
     return kind;
 }
 
-static int failures, checks;
+static int checks;
 
 static void check_input(const char *name, const char *input,
                         const stz_options *o, int expected_kind)
@@ -166,7 +139,7 @@ static void check_reset(void)
     stz_options o = {.max_depth = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
-    stz_core *c = stz_core_new(&allocator, &o, &b);
+    stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     const char *first = "<?xml version='1.0'?><s><half attr='x'>te";
     const char *second = "<?xml version='1.0'?><s><m>ok</m>";
     if (!c || stz_core_feed(c, first, strlen(first), 0))
@@ -199,7 +172,7 @@ static void check_linear_rereads(const char *name, const char *open,
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
     t.len = 0;
-    stz_core *c = stz_core_new(&allocator, o, &b);
+    stz_core *c = stz_core_new(&counting_allocator, o, &b);
     size_t piece_len = strlen(piece), input = strlen(open) + strlen(close);
     int bad = !c || stz_core_feed(c, open, strlen(open), 0);
     for (int i = 0; i < 2048 && !bad; i++) {
@@ -227,7 +200,7 @@ static void check_end_tag_slack(void)
     stz_options o = {.max_depth = 4, .max_stanza_size = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
-    stz_core *c = stz_core_new(&allocator, &o, &b);
+    stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     char padded[64];
     memset(padded, ' ', sizeof padded);
     int bad = !c || stz_core_feed(c, "<s><a/></s", 10, 0) != 0;
@@ -235,7 +208,7 @@ static void check_end_tag_slack(void)
         bad = stz_core_feed(c, padded, sizeof padded, 0) != 0;
     bad = bad || stz_core_feed(c, ">", 1, 0) != 0;
     stz_core_free(c);
-    c = stz_core_new(&allocator, &o, &b);
+    c = stz_core_new(&counting_allocator, &o, &b);
 
     int end_tag_refused = bad;
     /* "<b x='01234567890" is 17 bytes of a stanza start: too big */

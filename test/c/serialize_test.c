@@ -12,17 +12,7 @@
 #include <string.h>
 
 #include "../../c_src/xml_serialize.h"
-
-static int failures;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
+#include "test_support.h"
 
 /* A malloc'd buffer; grows exactly to what is needed (worst case for the
  * callers' bounds), or refuses once `budget' bytes would be exceeded. */
