@@ -64,6 +64,7 @@ typedef struct port_stats {
     ErlDrvUInt64 busy_ns;     /* in callbacks that parse               */
     ErlDrvUInt64 deliver_ns;  /* of which in erl_drv_output_term       */
     ErlDrvUInt64 yields;      /* `more' messages that asked to continue */
+    ErlDrvUInt64 fragments;   /* big stanzas' parts sent ahead          */
 } port_stats;
 
 typedef struct port_state {
@@ -202,6 +203,26 @@ static void send_events(port_state *s, int done)
     s->stats.messages++;
 }
 
+/* A big open stanza goes out in a fragment (see drv_builder.h), after
+ * the events before it. */
+static void send_fragment_if_big(port_state *s)
+{
+    if (!drv_builder_wants_fragment(&s->builder))
+        return;
+    if (drv_builder_pending_events(&s->builder))
+        send_events(s, 0);
+    ErlDrvTime t0 = erl_drv_monotonic_time(ERL_DRV_NSEC);
+    int rc = drv_builder_fragment(&s->builder, s->port_id);
+    s->stats.deliver_ns +=
+        (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - t0);
+    if (rc == -2)
+        return; /* out of memory: the stanza goes out whole at its end */
+    s->stats.messages++;
+    s->stats.fragments++;
+    if (rc < 0)
+        driver_failure_atom(s->port, "stanza_drv_bad_term_spec");
+}
+
 static void send_to_caller(port_state *s, ErlDrvTermData caller,
                            ErlDrvTermData what)
 {
@@ -308,6 +329,7 @@ static int time_is_up(port_state *s, ErlDrvTime started, int *reported)
 static void yield(port_state *s, ErlDrvTime started)
 {
     send_events(s, 0);
+    send_fragment_if_big(s);
     s->stats.yields++;
     s->stats.busy_ns +=
         (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - started);
@@ -339,6 +361,7 @@ static void process(port_state *s)
                 return;
             }
         }
+        send_fragment_if_big(s);
         send_events(s, 1);
         pop_pending(s);
         if (s->pending_count > 0 && time_is_up(s, started, &reported)) {
@@ -488,24 +511,26 @@ static void reset(port_state *s)
     drv_builder_clear(&s->builder);
 }
 
-/* Status, then seven big-endian 64-bit counters: this port's bytes
- * parsed, messages sent, busy ns, of which delivering ns, and yields;
- * the driver's bytes allocated and its live ports. */
-#define STATS_BYTES (1 + 7 * 8)
+/* Status, then eight big-endian 64-bit counters: this port's bytes
+ * parsed, messages sent, busy ns, of which delivering ns, yields and
+ * fragments; the driver's bytes allocated and its live ports. */
+#define STATS_COUNTERS 8
+#define STATS_BYTES (1 + STATS_COUNTERS * 8)
 
 static ErlDrvSSizeT stats_reply(port_state *s, char *r)
 {
     r[0] = STATUS_OK;
-    ErlDrvUInt64 v[7] = {
+    ErlDrvUInt64 v[STATS_COUNTERS] = {
         s->stats.bytes,
         s->stats.messages,
         s->stats.busy_ns,
         s->stats.deliver_ns,
         s->stats.yields,
+        s->stats.fragments,
         (ErlDrvUInt64)drv_alloc_bytes(),
         (ErlDrvUInt64)atomic_load(&live_ports),
     };
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < STATS_COUNTERS; i++)
         put_u64(r + 1 + 8 * i, v[i]);
     return STATS_BYTES;
 }
@@ -566,6 +591,13 @@ static int drv_init(void)
     atoms.stanza_port = atom("stanza_port");
     atoms.more = atom("more");
     atoms.done = atom("done");
+    atoms.more_marked = atom("more_marked");
+    atoms.done_marked = atom("done_marked");
+    atoms.fragment = atom("fragment");
+    atoms.open = atom("open");
+    atoms.close = atom("close");
+    atoms.stanza_fragments = atom("$stanza_fragments");
+    atoms.stanza_dropped = atom("$stanza_dropped");
     atom_not_owner = atom("not_owner");
     atom_stanza_too_big = atom("stanza_too_big");
     atom_too_deep = atom("too_deep");

@@ -82,7 +82,10 @@ parse(#stanza_port{} = Parser, Data) ->
 %% after STARTTLS or SASL).
 -spec reset(parser()) -> ok | {error, closed | not_owner}.
 reset(#stanza_port{port = Port}) ->
-    stanza_port_driver:reset(Port).
+    case stanza_port_driver:reset(Port) of
+        ok -> _ = erase({?MODULE, Port}), ok;
+        Error -> Error
+    end.
 
 %% @doc Closes the port and frees its memory now. Closing twice is fine.
 -spec close(parser()) -> ok | {error, not_owner}.
@@ -92,6 +95,7 @@ close(#stanza_port{port = Port}) ->
         undefined ->
             ok;
         {connected, Self} ->
+            _ = erase({?MODULE, Port}),
             catch erlang:port_close(Port),
             %% As gen_tcp:close/1: an owner trapping exits is not left
             %% with the port's exit message.
@@ -101,22 +105,31 @@ close(#stanza_port{port = Port}) ->
     end.
 
 %% @doc Makes Pid the owner: the process linked to the port, the only one
-%% that may use it.
--spec controlling_process(parser(), pid()) -> ok | {error, closed | not_owner}.
+%% that may use it. `{error, busy}' while a big stanza (hundreds of KB)
+%% that arrived in parts is open: its parts are with the current owner.
+-spec controlling_process(parser(), pid()) ->
+          ok | {error, closed | not_owner | busy}.
 controlling_process(#stanza_port{port = Port}, Pid) when is_pid(Pid) ->
     Self = self(),
     case erlang:port_info(Port, connected) of
         undefined ->
             {error, closed};
         {connected, Self} ->
-            try erlang:port_connect(Port, Pid) of
-                true -> unlink(Port), ok
-            catch
-                error:badarg -> {error, closed}
-            end;
+            hand_over(Port, Pid, get({?MODULE, Port}));
         {connected, _} ->
             {error, not_owner}
     end.
+
+%% The parts of a big stanza received so far live in the owner's process
+%% dictionary: a port cannot change hands in the middle of such a stanza.
+hand_over(Port, Pid, undefined) ->
+    try erlang:port_connect(Port, Pid) of
+        true -> unlink(Port), ok
+    catch
+        error:badarg -> {error, closed}
+    end;
+hand_over(_Port, _Pid, _Fragments) ->
+    {error, busy}.
 
 %% @equiv parse_element(Data, #{})
 -spec parse_element(iodata()) ->
@@ -152,7 +165,8 @@ port(#stanza_port{port = Port}) ->
 
 %% @doc Counters of the port: `bytes' parsed, `messages' sent to the
 %% owner, `busy_ns' spent parsing, of which `deliver_ns' building and
-%% sending the messages, `yields' (continuations after a time slice);
+%% sending the messages, `yields' (continuations after a time slice),
+%% `fragments' (parts of big stanzas sent ahead);
 %% and of the whole driver: `driver_bytes' allocated, `driver_ports' open.
 -spec info(parser()) -> {ok, info()} | {error, closed | not_owner}.
 info(#stanza_port{port = Port}) ->
@@ -172,23 +186,82 @@ command(#stanza_port{port = Port, callback = Callback}, Data) ->
 
 %% The driver sends the events of one call as one or more messages, the
 %% last tagged done. After each `more' (about a millisecond of parsing)
-%% this process lets others run, then has the driver go on.
+%% this process lets others run, then has the driver go on. A big stanza
+%% comes in fragments first (see c_src/drv_builder.h): they are kept in
+%% the process dictionary until the event that completes the stanza.
 collect(Port, Ref, Callback, Acc) ->
     receive
-        {stanza_port, Port, more, Events} ->
-            Acc1 = deliver(Callback, Events, Acc),
+        {stanza_port, Port, fragment, Items} ->
+            keep_fragment(Port, Items),
+            collect(Port, Ref, Callback, Acc);
+        {stanza_port, Port, Status, Events} when Status =:= more;
+                                                 Status =:= more_marked ->
+            Acc1 = deliver(Callback, resolve(Port, Status, Events), Acc),
             erlang:yield(),
             _ = stanza_port_driver:continue(Port),
             collect(Port, Ref, Callback, Acc1);
-        {stanza_port, Port, done, Events} ->
+        {stanza_port, Port, Status, Events} when Status =:= done;
+                                                 Status =:= done_marked ->
             erlang:demonitor(Ref, [flush]),
-            {ok, lists:append(lists:reverse(deliver(Callback, Events, Acc)))};
+            Acc1 = deliver(Callback, resolve(Port, Status, Events), Acc),
+            {ok, lists:append(lists:reverse(Acc1))};
         {stanza_port, Port, not_owner} ->
             erlang:demonitor(Ref, [flush]),
             {error, not_owner};
         {'DOWN', Ref, port, Port, _} ->
+            _ = erase({?MODULE, Port}),
             {error, closed}
     end.
+
+keep_fragment(Port, Items) ->
+    Key = {?MODULE, Port},
+    case get(Key) of
+        undefined -> put(Key, [Items]);
+        Kept -> put(Key, [Items | Kept])
+    end.
+
+%% Markers stand for a stanza sent in fragments, or for its fragments to
+%% drop; only marked messages have them.
+resolve(_Port, Status, Events) when Status =:= more; Status =:= done ->
+    Events;
+resolve(Port, _Marked, Events) ->
+    lists:filtermap(fun(E) -> resolve_event(Port, E) end, Events).
+
+resolve_event(Port, {'$stanza_fragments', Last, Count}) ->
+    Fragments = lists:reverse(erase({?MODULE, Port})),
+    Count = length(Fragments),
+    {true, {xmlstreamelement, assemble(Fragments, Last)}};
+resolve_event(Port, {'$stanza_dropped', _Count}) ->
+    _ = erase({?MODULE, Port}),
+    false;
+resolve_event(_Port, Event) ->
+    {true, Event}.
+
+%% The items of the fragments, then the last ones: {open, Tag, Name,
+%% Attrs}, finished children, close. The children come built from C;
+%% only the outer elements are put together here.
+assemble([Items | Fragments], Last) ->
+    assemble(Fragments, Last, items(Items, []));
+assemble([], Last) ->
+    assemble([], Last, {more, []}).
+
+assemble([Items | Fragments], Last, {more, Stack}) ->
+    assemble(Fragments, Last, items(Items, Stack));
+assemble([], Last, {more, Stack}) ->
+    {done, Element} = items(Last, Stack),
+    Element.
+
+items([{open, Tag, Name, Attrs} | Rest], Stack) ->
+    items(Rest, [{Tag, Name, Attrs, []} | Stack]);
+items([close], [{Tag, Name, Attrs, Children}]) ->
+    {done, {Tag, Name, Attrs, lists:reverse(Children)}};
+items([close | Rest], [{Tag, Name, Attrs, Children}, {T, N, A, C} | Stack]) ->
+    El = {Tag, Name, Attrs, lists:reverse(Children)},
+    items(Rest, [{T, N, A, [El | C]} | Stack]);
+items([Child | Rest], [{T, N, A, C} | Stack]) ->
+    items(Rest, [{T, N, A, [Child | C]} | Stack]);
+items([], Stack) ->
+    {more, Stack}.
 
 deliver(undefined, Events, Acc) ->
     [Events | Acc];

@@ -20,6 +20,7 @@
                    busy_ns := non_neg_integer(),
                    deliver_ns := non_neg_integer(),
                    yields := non_neg_integer(),
+                   fragments := non_neg_integer(),
                    driver_bytes := non_neg_integer(),
                    driver_ports := non_neg_integer()}.
 -export_type([stats/0]).
@@ -67,9 +68,11 @@ stats(Port) ->
     case control(Port, ?CMD_STATS, <<>>) of
         {ok, Reply} ->
             <<Bytes:64, Messages:64, BusyNs:64, DeliverNs:64, Yields:64,
-              DriverBytes:64, DriverPorts:64>> = list_to_binary(Reply),
+              Fragments:64, DriverBytes:64, DriverPorts:64>> =
+                list_to_binary(Reply),
             {ok, #{bytes => Bytes, messages => Messages, busy_ns => BusyNs,
                    deliver_ns => DeliverNs, yields => Yields,
+                   fragments => Fragments,
                    driver_bytes => DriverBytes, driver_ports => DriverPorts}};
         Error ->
             Error
