@@ -24,9 +24,12 @@ test:
 	$(REBAR) dialyzer
 	test/dep_app/check
 
-## The C core alone (no BEAM): under ASan+UBSan, then under valgrind.
+## The C cores alone (no BEAM): the XML core, then the id, duplicate and
+## tracker tables, each under ASan+UBSan, then under valgrind.
 EXPAT_DEFERRAL = $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL)
 CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c c_src/token_scan.c
+IDS_TEST_SRC   = test/c/ids_test.c c_src/siphash.c c_src/id_gen.c \
+                 c_src/dedup_table.c c_src/request_tracker.c
 check-c:
 	@mkdir -p _build/c
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
@@ -36,6 +39,13 @@ check-c:
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
 	  $(EXPAT_DEFERRAL) -o _build/c/core_test $(CORE_TEST_SRC) -lexpat
 	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/core_test
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  -o _build/c/ids_test_asan $(IDS_TEST_SRC) -lcrypto
+	_build/c/ids_test_asan
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+	  -o _build/c/ids_test $(IDS_TEST_SRC) -lcrypto
+	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all _build/c/ids_test
 
 ## The NIF built with ASan+UBSan, the EUnit suites run against it (the
 ## sanitizer runtimes preloaded into erl; leak checking off: the BEAM does

@@ -56,15 +56,18 @@ rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
     t->payload_size = (payload_size + 7) & ~(size_t)7;
     t->memory = sizeof *t;
     size_t bucket_bytes = (size_t)buckets * sizeof(rt_entry *);
+    size_t owner_bytes = (size_t)buckets * sizeof(owner_node *);
     t->buckets = table_alloc(t, bucket_bytes);
-    t->owners = table_alloc(t, (size_t)buckets * sizeof(owner_node *));
+    if (t->buckets)
+        memset(t->buckets, 0, bucket_bytes);
+    t->owners = table_alloc(t, owner_bytes);
+    if (t->owners)
+        memset(t->owners, 0, owner_bytes);
     t->heap = table_alloc(t, (size_t)capacity * sizeof(rt_entry *));
     if (!t->buckets || !t->owners || !t->heap) {
         rt_free(t);
         return NULL;
     }
-    memset(t->buckets, 0, bucket_bytes);
-    memset(t->owners, 0, (size_t)buckets * sizeof(owner_node *));
     return t;
 }
 
