@@ -2,12 +2,18 @@
 
 #include <string.h>
 
-/* An owner's list head, in a chained table of its own. Owners are few
- * next to entries, so these are allocated one by one. */
+/* An owner: its entries, and the caller's per-owner payload (the NIF
+ * keeps the owner's monitor there). A node whose owner has no entries
+ * left is kept, on an idle list, so that an owner that tracks request
+ * after request is monitored once, not once per request; the oldest idle
+ * nodes go when there are more than idle_max. */
 typedef struct owner_node {
-    struct owner_node *next;
+    struct owner_node *next; /* hash chain */
+    struct owner_node *idle_prev;
+    struct owner_node *idle_next;
     uint64_t owner;
     rt_entry *entries;
+    unsigned char data[];
 } owner_node;
 
 struct rt_table {
@@ -17,6 +23,11 @@ struct rt_table {
     uint32_t count;
     uint32_t mask; /* buckets - 1, for both tables */
     size_t payload_size;
+    size_t owner_payload_size;
+    uint32_t idle_count;
+    uint32_t idle_max;
+    owner_node *idle_head; /* least recently idle */
+    owner_node *idle_tail;
     size_t memory;
     rt_entry **buckets;
     owner_node **owners;
@@ -38,9 +49,10 @@ static void table_free(rt_table *t, void *p, size_t n)
 }
 
 rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
-                 const siphash_key *key)
+                 size_t owner_payload_size, const siphash_key *key)
 {
-    if (capacity == 0 || capacity > RT_MAX_CAPACITY || payload_size > 4096)
+    if (capacity == 0 || capacity > RT_MAX_CAPACITY || payload_size > 4096 ||
+        owner_payload_size > 4096)
         return NULL;
     uint32_t buckets = 1;
     while (buckets < capacity)
@@ -54,15 +66,17 @@ rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
     t->capacity = capacity;
     t->mask = buckets - 1;
     t->payload_size = (payload_size + 7) & ~(size_t)7;
+    t->owner_payload_size = owner_payload_size;
+    t->idle_max = capacity;
     t->memory = sizeof *t;
     size_t bucket_bytes = (size_t)buckets * sizeof(rt_entry *);
-    size_t owner_bytes = (size_t)buckets * sizeof(owner_node *);
+    size_t owners_bytes = (size_t)buckets * sizeof(owner_node *);
     t->buckets = table_alloc(t, bucket_bytes);
     if (t->buckets)
         memset(t->buckets, 0, bucket_bytes);
-    t->owners = table_alloc(t, owner_bytes);
+    t->owners = table_alloc(t, owners_bytes);
     if (t->owners)
-        memset(t->owners, 0, owner_bytes);
+        memset(t->owners, 0, owners_bytes);
     t->heap = table_alloc(t, (size_t)capacity * sizeof(rt_entry *));
     if (!t->buckets || !t->owners || !t->heap) {
         rt_free(t);
@@ -184,18 +198,54 @@ static owner_node **find_owner(rt_table *t, uint64_t owner)
     return link;
 }
 
-static int owner_add(rt_table *t, rt_entry *e)
+static size_t owner_bytes(const rt_table *t)
+{
+    return sizeof(owner_node) + t->owner_payload_size;
+}
+
+static void idle_unlink(rt_table *t, owner_node *o)
+{
+    if (o->idle_prev)
+        o->idle_prev->idle_next = o->idle_next;
+    else
+        t->idle_head = o->idle_next;
+    if (o->idle_next)
+        o->idle_next->idle_prev = o->idle_prev;
+    else
+        t->idle_tail = o->idle_prev;
+    o->idle_prev = o->idle_next = NULL;
+    t->idle_count--;
+}
+
+static void idle_append(rt_table *t, owner_node *o)
+{
+    o->idle_next = NULL;
+    o->idle_prev = t->idle_tail;
+    if (t->idle_tail)
+        t->idle_tail->idle_next = o;
+    else
+        t->idle_head = o;
+    t->idle_tail = o;
+    t->idle_count++;
+}
+
+/* Links e into its owner's list; *created is the payload of a node made
+ * for it, or NULL when the owner had one. */
+static int owner_add(rt_table *t, rt_entry *e, void **created)
 {
     owner_node **link = find_owner(t, e->owner);
     owner_node *o = *link;
+    *created = NULL;
     if (!o) {
-        o = table_alloc(t, sizeof *o);
+        o = table_alloc(t, owner_bytes(t));
         if (!o)
             return 0;
-        o->next = NULL;
+        memset(o, 0, owner_bytes(t));
         o->owner = e->owner;
-        o->entries = NULL;
         *link = o;
+        *created = o->data;
+    } else if (!o->entries) {
+        idle_unlink(t, o);
     }
     e->owner_prev = NULL;
     e->owner_next = o->entries;
@@ -207,18 +257,57 @@ static int owner_add(rt_table *t, rt_entry *e)
 
 static void owner_remove(rt_table *t, rt_entry *e)
 {
-    owner_node **link = find_owner(t, e->owner);
-    owner_node *o = *link;
+    owner_node *o = *find_owner(t, e->owner);
     if (e->owner_next)
         e->owner_next->owner_prev = e->owner_prev;
     if (e->owner_prev)
         e->owner_prev->owner_next = e->owner_next;
     else
         o->entries = e->owner_next;
-    if (!o->entries) {
-        *link = o->next;
-        table_free(t, o, sizeof *o);
-    }
+    if (!o->entries)
+        idle_append(t, o);
+}
+
+/* Unlinks and frees o, which has no entries. */
+static void owner_free(rt_table *t, owner_node **link)
+{
+    owner_node *o = *link;
+    idle_unlink(t, o);
+    *link = o->next;
+    table_free(t, o, owner_bytes(t));
+}
+
+int rt_forget_owner(rt_table *t, uint64_t owner)
+{
+    owner_node **link = find_owner(t, owner);
+    if (!*link || (*link)->entries)
+        return 0;
+    owner_free(t, link);
+    return 1;
+}
+
+int rt_pop_idle_owner(rt_table *t, void *payload)
+{
+    if (t->idle_count <= t->idle_max)
+        return 0;
+    owner_node *o = t->idle_head;
+    memcpy(payload, o->data, t->owner_payload_size);
+    owner_free(t, find_owner(t, o->owner));
+    return 1;
+}
+
+void rt_set_idle_max(rt_table *t, uint32_t idle_max)
+{
+    t->idle_max = idle_max;
+}
+
+uint32_t rt_owners(const rt_table *t)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b <= t->mask; b++)
+        for (owner_node *o = t->owners[b]; o; o = o->next)
+            n++;
+    return n;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -256,7 +345,7 @@ static void detach(rt_table *t, rt_entry *e)
 }
 
 rt_result rt_insert(rt_table *t, const void *key, size_t len, uint64_t owner,
-                    int64_t deadline, rt_entry **out)
+                    int64_t deadline, rt_entry **out, void **new_owner)
 {
     if (len > RT_MAX_KEY)
         return RT_TOO_BIG;
@@ -275,7 +364,7 @@ rt_result rt_insert(rt_table *t, const void *key, size_t len, uint64_t owner,
     e->owner = owner;
     e->key_len = (uint32_t)len;
     memcpy(e->data + t->payload_size, key, len);
-    if (!owner_add(t, e)) {
+    if (!owner_add(t, e, new_owner)) {
         rt_entry_free(t, e);
         return RT_NO_MEMORY;
     }
@@ -310,7 +399,7 @@ rt_entry *rt_pop_expired(rt_table *t, int64_t now)
 rt_entry *rt_pop_owner(rt_table *t, uint64_t owner)
 {
     owner_node *o = *find_owner(t, owner);
-    if (!o)
+    if (!o || !o->entries) /* unknown, or idle */
         return NULL;
     rt_entry *e = o->entries;
     detach(t, e);

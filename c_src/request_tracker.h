@@ -52,15 +52,18 @@ typedef enum rt_result {
     RT_NO_MEMORY
 } rt_result;
 
+/* payload_size bytes per entry and owner_payload_size bytes per owner
+ * for the caller. At most capacity owners without entries are kept. */
 rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
-                 const siphash_key *key);
+                 size_t owner_payload_size, const siphash_key *key);
 /* Frees the table and every entry in it. */
 void rt_free(rt_table *t);
 
 /* Adds key (at most RT_MAX_KEY bytes) for owner with deadline; on RT_OK
- * *out is the new entry, whose payload the caller fills. */
+ * *out is the new entry, whose payload the caller fills, and *new_owner
+ * the (zeroed) payload of the owner when it is new, else NULL. */
 rt_result rt_insert(rt_table *t, const void *key, size_t len, uint64_t owner,
-                    int64_t deadline, rt_entry **out);
+                    int64_t deadline, rt_entry **out, void **new_owner);
 
 /* Removes and returns the entry for key, or NULL. The caller frees it with
  * rt_entry_free. */
@@ -72,6 +75,17 @@ rt_entry *rt_pop_expired(rt_table *t, int64_t now);
 
 /* Removes and returns one entry of owner, or NULL when it has none. */
 rt_entry *rt_pop_owner(rt_table *t, uint64_t owner);
+
+/* Forgets owner, which must have no entries: 1 if it was known. */
+int rt_forget_owner(rt_table *t, uint64_t owner);
+
+/* When more owners than the limit have no entries, forgets the one idle
+ * longest, copies its payload to payload and returns 1; else 0. */
+int rt_pop_idle_owner(rt_table *t, void *payload);
+void rt_set_idle_max(rt_table *t, uint32_t idle_max);
+
+/* Owners known, idle ones included (walks the table: for tests). */
+uint32_t rt_owners(const rt_table *t);
 
 /* The earliest deadline, or INT64_MAX when empty. */
 int64_t rt_next_deadline(const rt_table *t);

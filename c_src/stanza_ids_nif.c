@@ -18,7 +18,9 @@
  * tracker's memory goes when the last of the two lets go. The thread is
  * started by the first track/4 and sleeps on a condition variable until
  * the earliest deadline (pthreads: enif's condition variables have no
- * timed wait).
+ * timed wait). Owners are monitored once each, and stay monitored while
+ * idle up to a limit: monitoring per request would send two signals to
+ * the owner per request, which made track+take ten times slower.
  */
 #include <erl_nif.h>
 #include <openssl/rand.h>
@@ -40,6 +42,9 @@
 /* Timeouts are capped at 2^40 ms (about 35 years) so that a deadline in
  * nanoseconds never overflows. */
 #define MAX_TIMEOUT_MS (1LL << 40)
+/* An idle timer thread still wakes this often: then track/4 need not
+ * wake it for any request whose timeout is longer (the common case). */
+#define IDLE_NS 10000000000LL
 /* Expired entries the timer thread takes from the table per lock. */
 #define EXPIRY_BATCH 64
 
@@ -68,6 +73,10 @@ typedef struct tracker {
     rt_table *rt;
     pthread_t thread;
     int thread_started;
+    /* The deadline the thread sleeps until, so that track/4 wakes it only
+     * for an earlier one: a steady flow of requests with equal timeouts
+     * then costs no wake-ups. */
+    int64_t sleeping_until;
     atomic_int stopping;
 } tracker;
 
@@ -75,10 +84,11 @@ typedef struct tracker_handle {
     tracker *t;
 } tracker_handle;
 
-/* What the NIF keeps in each tracker entry. */
+/* What the NIF keeps in each tracker entry; per owner, it keeps the
+ * owner's monitor (one per owner, not per request: an owner that tracks
+ * request after request is monitored once). */
 typedef struct entry_payload {
     ErlNifPid owner;
-    ErlNifMonitor monitor;
 } entry_payload;
 
 static ERL_NIF_TERM atom_ok, atom_error, atom_true, atom_false, atom_closed,
@@ -288,7 +298,6 @@ static void deliver(tracker *t, ErlNifEnv *msg_env, rt_entry **batch, int n)
 {
     for (int i = 0; i < n; i++) {
         entry_payload *p = rt_payload(batch[i]);
-        (void)enif_demonitor_process(NULL, t, &p->monitor);
         ERL_NIF_TERM key;
         if (enif_binary_to_term(msg_env, rt_key(t->rt, batch[i]),
                                 batch[i]->key_len, &key, 0)) {
@@ -298,6 +307,17 @@ static void deliver(tracker *t, ErlNifEnv *msg_env, rt_entry **batch, int n)
         }
         enif_clear_env(msg_env);
     }
+}
+
+/* Stops monitoring the owners idle longest, beyond the tracker's limit.
+ * Called with t->lock held (ERTS never calls into the tracker holding
+ * the monitor lock, so the order is safe). env is NULL on the timer
+ * thread, which holds a reference to t. */
+static void drop_idle_owners(ErlNifEnv *env, tracker *t)
+{
+    ErlNifMonitor mon;
+    while (rt_pop_idle_owner(t->rt, &mon))
+        (void)enif_demonitor_process(env, t, &mon);
 }
 
 static void *timer_main(void *arg)
@@ -319,12 +339,14 @@ static void *timer_main(void *arg)
             pthread_mutex_lock(&t->lock);
             for (int i = 0; i < n; i++)
                 rt_entry_free(t->rt, batch[i]);
+            drop_idle_owners(NULL, t);
             continue;
         }
         int64_t next = rt_next_deadline(t->rt);
-        if (next == INT64_MAX) {
-            pthread_cond_wait(&t->wake, &t->lock);
-        } else {
+        if (next == INT64_MAX)
+            next = now + IDLE_NS;
+        t->sleeping_until = next;
+        {
             struct timespec ts = {(time_t)(next / 1000000000LL),
                                   (long)(next % 1000000000LL)};
             pthread_cond_timedwait(&t->wake, &t->lock, &ts);
@@ -367,8 +389,7 @@ static void tracker_dtor(ErlNifEnv *env, void *obj)
     atomic_fetch_sub(&t->module->live_trackers, 1);
 }
 
-/* An owner died: drop its entries. Their other monitors have fired too;
- * their down calls will find nothing left. */
+/* An owner died: drop its entries and forget it. */
 static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
                          ErlNifMonitor *mon)
 {
@@ -379,6 +400,7 @@ static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
     rt_entry *e;
     while ((e = rt_pop_owner(t->rt, (uint64_t)pid->pid)))
         rt_entry_free(t->rt, e);
+    (void)rt_forget_owner(t->rt, (uint64_t)pid->pid);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -439,12 +461,14 @@ static ERL_NIF_TERM tracker_new_nif(ErlNifEnv *env, int argc,
         return out_of_memory(env);
     memset(t, 0, sizeof *t);
     t->module = m;
+    t->sleeping_until = INT64_MAX;
     atomic_init(&t->stopping, 0);
     atomic_fetch_add(&m->live_trackers, 1);
     siphash_key key;
     t->sync_ready = init_sync(t);
     if (t->sync_ready && random_key(&key))
-        t->rt = rt_new(&rt_allocator, capacity, sizeof(entry_payload), &key);
+        t->rt = rt_new(&rt_allocator, capacity, sizeof(entry_payload),
+                       sizeof(ErlNifMonitor), &key);
     tracker_handle *h =
         t->rt ? enif_alloc_resource(m->handle_type, sizeof *h) : NULL;
     if (!h) {
@@ -504,21 +528,25 @@ static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     ERL_NIF_TERM reply = atom_ok;
     pthread_mutex_lock(&t->lock);
     rt_entry *e = NULL;
+    void *new_owner = NULL;
     rt_result r = start_timer(t)
                       ? rt_insert(t->rt, key.data, key.size,
-                                  (uint64_t)owner.pid, deadline, &e)
+                                  (uint64_t)owner.pid, deadline, &e,
+                                  &new_owner)
                       : RT_NO_MEMORY;
     if (r == RT_OK) {
-        entry_payload *p = rt_payload(e);
-        p->owner = owner;
-        /* Monitoring under the lock: the down callback for this entry
-         * then cannot run before the entry is complete. */
-        if (enif_monitor_process(env, t, &owner, &p->monitor) != 0) {
+        ((entry_payload *)rt_payload(e))->owner = owner;
+        /* Monitoring under the lock: the down callback for this owner
+         * then cannot run before its entry is complete. */
+        if (new_owner &&
+            enif_monitor_process(env, t, &owner, new_owner) != 0) {
             rt_entry *gone = rt_take(t->rt, key.data, key.size);
             rt_entry_free(t->rt, gone);
+            (void)rt_forget_owner(t->rt, (uint64_t)owner.pid);
             reply = error_tuple(env, atom_noproc);
-        } else if (rt_next_deadline(t->rt) == deadline) {
-            pthread_cond_signal(&t->wake); /* a new earliest deadline */
+        } else if (deadline < t->sleeping_until) {
+            t->sleeping_until = deadline;
+            pthread_cond_signal(&t->wake);
         }
     } else if (r == RT_FULL) {
         reply = error_tuple(env, atom_full);
@@ -543,16 +571,16 @@ static ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
         return enif_make_badarg(env);
     pthread_mutex_lock(&t->lock);
     rt_entry *e = rt_take(t->rt, key.data, key.size);
+    ErlNifPid owner;
+    if (e) {
+        owner = ((entry_payload *)rt_payload(e))->owner;
+        rt_entry_free(t->rt, e);
+        drop_idle_owners(env, t);
+    }
     pthread_mutex_unlock(&t->lock);
     enif_release_binary(&key);
     if (!e)
         return atom_error;
-    entry_payload *p = rt_payload(e);
-    ErlNifPid owner = p->owner;
-    (void)enif_demonitor_process(env, t, &p->monitor);
-    pthread_mutex_lock(&t->lock);
-    rt_entry_free(t->rt, e);
-    pthread_mutex_unlock(&t->lock);
     return enif_make_tuple2(env, atom_ok, enif_make_pid(env, &owner));
 }
 

@@ -27,6 +27,10 @@
 %% `{error, full}'. A key already tracked gives `{error, exists}'.</li>
 %% <li>A tracker nobody references is freed by the garbage collector,
 %% entries, monitors and timer thread included.</li>
+%% <li>Owners are monitored once each, not once per request: an owner
+%% whose requests are all done stays monitored (so its next request costs
+%% no monitor), up to `capacity' such idle owners; past that, the owner
+%% idle longest is demonitored.</li>
 %% </ul>
 %%
 %% Timeouts are kept by one thread per tracker, started by the first

@@ -175,6 +175,26 @@ owner_death_drops_entries_test_() ->
         ?assertEqual({ok, self()}, stanza_tracker:take(T, {alive, 1}))
     end}.
 
+%% An owner is monitored once while it has entries and stays monitored
+%% when idle, up to `capacity' idle owners: past that, the owner idle
+%% longest is demonitored.
+idle_owners_are_bounded_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(#{capacity => 2}),
+        Ps = [spawn_link(fun() -> receive stop -> ok end end) || _ <- [1, 2, 3]],
+        Monitors = fun() -> [length(element(2, process_info(P, monitored_by)))
+                             || P <- Ps] end,
+        [begin
+             ok = stanza_tracker:track(T, {k, P, N}, P, infinity),
+             {ok, P} = stanza_tracker:take(T, {k, P, N})
+         end || P <- Ps, N <- [1, 2]],
+        _ = poll(fun() -> Monitors() =:= [0, 1, 1] end, 3000),
+        ?assertEqual([0, 1, 1], Monitors()),
+        %% T is used here, so the collections in poll/2 cannot free it.
+        ?assertEqual(0, size_of(T)),
+        [P ! stop || P <- Ps]
+    end}.
+
 %% Entries whose owner died before their timeout send nothing.
 owner_death_cancels_timeouts_test_() ->
     {timeout, 30, fun() ->

@@ -254,7 +254,8 @@ typedef struct payload {
 static rt_table *new_tracker(uint32_t capacity)
 {
     siphash_key key = {next_random(), next_random()};
-    return rt_new(&rt_counted, capacity, sizeof(payload), &key);
+    return rt_new(&rt_counted, capacity, sizeof(payload), sizeof(payload),
+                  &key);
 }
 
 static void test_tracker_basics(void)
@@ -263,12 +264,13 @@ static void test_tracker_basics(void)
     CHECK(t != NULL);
     size_t empty = rt_memory(t);
     rt_entry *e;
-    CHECK(rt_insert(t, "a", 1, 7, 300, &e) == RT_OK);
+    void *fresh;
+    CHECK(rt_insert(t, "a", 1, 7, 300, &e, &fresh) == RT_OK);
     ((payload *)rt_payload(e))->tag = 1;
-    CHECK(rt_insert(t, "a", 1, 8, 100, &e) == RT_EXISTS);
-    CHECK(rt_insert(t, "ab", 2, 7, 100, &e) == RT_OK);
-    CHECK(rt_insert(t, "", 0, 8, 200, &e) == RT_OK);
-    CHECK(rt_insert(t, "c", 1, 8, 200, &e) == RT_FULL);
+    CHECK(rt_insert(t, "a", 1, 8, 100, &e, &fresh) == RT_EXISTS);
+    CHECK(rt_insert(t, "ab", 2, 7, 100, &e, &fresh) == RT_OK);
+    CHECK(rt_insert(t, "", 0, 8, 200, &e, &fresh) == RT_OK);
+    CHECK(rt_insert(t, "c", 1, 8, 200, &e, &fresh) == RT_FULL);
     CHECK(rt_size(t) == 3);
     CHECK(rt_next_deadline(t) == 100);
 
@@ -286,12 +288,16 @@ static void test_tracker_basics(void)
     rt_entry_free(t, e);
     CHECK(rt_pop_expired(t, 250) == NULL);
     CHECK(rt_next_deadline(t) == INT64_MAX);
+    /* Owners 7 and 8 stay known, idle, until forgotten. */
+    CHECK(rt_owners(t) == 2);
+    CHECK(rt_forget_owner(t, 7) == 1 && rt_forget_owner(t, 8) == 1);
+    CHECK(rt_forget_owner(t, 8) == 0);
     CHECK(rt_memory(t) == empty);
 
     /* Owners: all of one owner's entries, none of another's. */
     for (int i = 0; i < 3; i++) {
         char k = (char)('x' + i);
-        CHECK(rt_insert(t, &k, 1, i == 1 ? 5 : 6, 10 + i, &e) == RT_OK);
+        CHECK(rt_insert(t, &k, 1, i == 1 ? 5 : 6, 10 + i, &e, &fresh) == RT_OK);
     }
     int dropped = 0;
     while ((e = rt_pop_owner(t, 6))) {
@@ -301,7 +307,28 @@ static void test_tracker_basics(void)
     }
     CHECK(dropped == 2 && rt_size(t) == 1);
     CHECK(rt_pop_owner(t, 99) == NULL);
-    rt_free(t); /* frees the entry left */
+    rt_free(t); /* frees the entry and the owners left */
+
+    /* One owner payload per owner, kept while the owner is idle; beyond
+     * the idle limit the owner idle longest goes first. */
+    t = new_tracker(10);
+    rt_set_idle_max(t, 1);
+    payload out;
+    CHECK(rt_insert(t, "a", 1, 1, 5, &e, &fresh) == RT_OK && fresh != NULL);
+    ((payload *)fresh)->tag = 11;
+    CHECK(rt_insert(t, "b", 1, 1, 5, &e, &fresh) == RT_OK && fresh == NULL);
+    CHECK(rt_insert(t, "c", 1, 2, 5, &e, &fresh) == RT_OK && fresh != NULL);
+    ((payload *)fresh)->tag = 22;
+    rt_entry_free(t, rt_take(t, "a", 1));
+    CHECK(rt_pop_idle_owner(t, &out) == 0); /* owner 1 still has "b" */
+    rt_entry_free(t, rt_take(t, "b", 1));
+    CHECK(rt_pop_idle_owner(t, &out) == 0); /* one idle: the limit */
+    rt_entry_free(t, rt_take(t, "c", 1));
+    CHECK(rt_pop_idle_owner(t, &out) == 1 && out.tag == 11);
+    CHECK(rt_pop_idle_owner(t, &out) == 0);
+    CHECK(rt_insert(t, "d", 1, 2, 5, &e, &fresh) == RT_OK && fresh == NULL);
+    CHECK(rt_owners(t) == 1);
+    rt_free(t);
 
     for (long n = 1; n <= 4; n++) {
         fail_countdown = n;
@@ -310,9 +337,9 @@ static void test_tracker_basics(void)
     t = new_tracker(10);
     empty = rt_memory(t);
     fail_countdown = 1;
-    CHECK(rt_insert(t, "a", 1, 1, 1, &e) == RT_NO_MEMORY);
+    CHECK(rt_insert(t, "a", 1, 1, 1, &e, &fresh) == RT_NO_MEMORY);
     fail_countdown = 2; /* the owner node */
-    CHECK(rt_insert(t, "a", 1, 1, 1, &e) == RT_NO_MEMORY);
+    CHECK(rt_insert(t, "a", 1, 1, 1, &e, &fresh) == RT_NO_MEMORY);
     fail_countdown = 0;
     CHECK(rt_size(t) == 0 && rt_memory(t) == empty);
     rt_free(t);
@@ -350,12 +377,13 @@ static void test_tracker_model(uint32_t capacity, int keys, int steps)
         char key[16];
         int len = snprintf(key, sizeof key, "k%d", k);
         rt_entry *e;
+        void *fresh;
         switch (next_random() % 5) {
         case 0:
         case 1: { /* track */
             uint64_t owner = next_random() % 4;
             int64_t deadline = now + (int64_t)(next_random() % 50);
-            rt_result r = rt_insert(t, key, (size_t)len, owner, deadline, &e);
+            rt_result r = rt_insert(t, key, (size_t)len, owner, deadline, &e, &fresh);
             rt_result want = model[k].present ? RT_EXISTS
                              : count == capacity ? RT_FULL
                                                  : RT_OK;
@@ -407,6 +435,7 @@ static void test_tracker_model(uint32_t capacity, int keys, int steps)
         }
         CHECK(rt_size(t) == count);
     }
+    CHECK(rt_owners(t) <= 4);
     free(model);
     rt_free(t);
     CHECK(live_allocations == 0);
