@@ -33,6 +33,7 @@
 #include "id_gen.h"
 #include "request_tracker.h"
 #include "siphash.h"
+#include "term_key.h"
 
 /* A duplicate table bigger than this is created on a dirty scheduler:
  * initialising its index takes more than a fraction of a millisecond. */
@@ -299,8 +300,8 @@ static void deliver(tracker *t, ErlNifEnv *msg_env, rt_entry **batch, int n)
     for (int i = 0; i < n; i++) {
         entry_payload *p = rt_payload(batch[i]);
         ERL_NIF_TERM key;
-        if (enif_binary_to_term(msg_env, rt_key(t->rt, batch[i]),
-                                batch[i]->key_len, &key, 0)) {
+        if (term_key_decode(msg_env, rt_key(t->rt, batch[i]),
+                            batch[i]->key_len, &key)) {
             ERL_NIF_TERM msg =
                 enif_make_tuple2(msg_env, atom_stanza_timeout, key);
             (void)enif_send(NULL, &p->owner, msg_env, msg);
@@ -491,18 +492,6 @@ static int get_tracker(ErlNifEnv *env, ERL_NIF_TERM term, tracker **out)
     return 1;
 }
 
-/* The key as external term format, in a binary the caller releases. */
-static int encode_key(ErlNifEnv *env, ERL_NIF_TERM key, ErlNifBinary *bin)
-{
-    if (!enif_term_to_binary(env, key, bin))
-        return 0;
-    if (bin->size > RT_MAX_KEY) {
-        enif_release_binary(bin);
-        return 0;
-    }
-    return 1;
-}
-
 static ERL_NIF_TERM error_tuple(ErlNifEnv *env, ERL_NIF_TERM reason)
 {
     return enif_make_tuple2(env, atom_error, reason);
@@ -517,11 +506,12 @@ static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     tracker *t;
     ErlNifPid owner;
     ErlNifSInt64 timeout;
-    ErlNifBinary key;
+    term_key key;
     if (!get_tracker(env, argv[0], &t) ||
         !enif_get_local_pid(env, argv[2], &owner) ||
         !enif_get_int64(env, argv[3], &timeout) || timeout < -1 ||
-        timeout > MAX_TIMEOUT_MS || !encode_key(env, argv[1], &key))
+        timeout > MAX_TIMEOUT_MS ||
+        !term_key_encode(env, argv[1], RT_MAX_KEY, &key))
         return enif_make_badarg(env);
     int64_t deadline =
         timeout < 0 ? INT64_MAX : now_ns() + timeout * 1000000LL;
@@ -554,7 +544,7 @@ static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
         reply = error_tuple(env, atom_exists);
     }
     pthread_mutex_unlock(&t->lock);
-    enif_release_binary(&key);
+    term_key_release(&key);
     if (r == RT_NO_MEMORY || r == RT_TOO_BIG)
         return out_of_memory(env);
     return reply;
@@ -566,8 +556,9 @@ static ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     tracker *t;
-    ErlNifBinary key;
-    if (!get_tracker(env, argv[0], &t) || !encode_key(env, argv[1], &key))
+    term_key key;
+    if (!get_tracker(env, argv[0], &t) ||
+        !term_key_encode(env, argv[1], RT_MAX_KEY, &key))
         return enif_make_badarg(env);
     pthread_mutex_lock(&t->lock);
     rt_entry *e = rt_take(t->rt, key.data, key.size);
@@ -578,7 +569,7 @@ static ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
         drop_idle_owners(env, t);
     }
     pthread_mutex_unlock(&t->lock);
-    enif_release_binary(&key);
+    term_key_release(&key);
     if (!e)
         return atom_error;
     return enif_make_tuple2(env, atom_ok, enif_make_pid(env, &owner));

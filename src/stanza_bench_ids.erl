@@ -105,7 +105,7 @@ worker(Parent, Bench, Impl, State, N, Ops) ->
 loop(_Bench, _Impl, _State, _N, 0) ->
     ok;
 loop(Bench, Impl, State, N, I) ->
-    op(Bench, Impl, State, N, I),
+    _ = op(Bench, Impl, State, N, I),
     loop(Bench, Impl, State, N, I - 1).
 
 median(Sorted) ->

@@ -11,7 +11,7 @@
 %% 4> stanza_dedup:seen(T, K).
 %% true
 %% 5> stanza_dedup:stats(T).
-%% #{capacity => 100000,memory => 3276864,size => 1}
+%% #{capacity => 100000,memory => 3724352,size => 1}
 %% '''
 %%
 %% `seen/2' answers `false' the first time it sees a key and records it in

@@ -42,6 +42,24 @@ keys_compare_exactly_test() ->
     [?assertEqual({ok, self()}, stanza_tracker:take(T, K)) || K <- Keys],
     ?assertEqual(0, size_of(T)).
 
+%% Keys come back in timeout messages exactly as they were tracked, in
+%% the compact form the tracker uses for tuples of binaries, integers and
+%% atoms as in the external format it falls back to for anything else.
+timeout_returns_key_exactly_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(),
+        Deep = lists:foldl(fun(_, Acc) -> {Acc} end, x, lists:seq(1, 10)),
+        Keys = [{?JID, <<"1">>}, {<<"j">>, 1, atom, {nested, -5}},
+                {-9223372036854775808, 9223372036854775807},
+                1 bsl 64, -(1 bsl 64), 'caf\x{e9}', '\x{20ac}', Deep,
+                {<<1:1>>}, {?JID, "1"}, [a | b], {}, <<>>,
+                binary:copy(<<"k">>, 300), self(), make_ref()],
+        [ok = stanza_tracker:track(T, K, self(), 0) || K <- Keys],
+        Got = receive_timeouts(length(Keys)),
+        ?assertEqual(lists:sort(Keys), lists:sort(Got)),
+        [?assert(lists:any(fun(G) -> G =:= K end, Got)) || K <- Keys]
+    end}.
+
 full_test() ->
     T = stanza_tracker:new(#{capacity => 2}),
     ?assertEqual(ok, stanza_tracker:track(T, a, self(), 60000)),
