@@ -20,9 +20,11 @@
 %% number of racing processes, one gets `{ok, Owner}', the others
 %% `error'), or timed out (the owner gets `{stanza_timeout, Key}' once),
 %% or dropped because its owner died (the tracker monitors owners).</li>
-%% <li>Keys are any terms, compared exactly: by their external term format
-%% (so `1' and `1.0' are different keys). Maps with more than 32 keys
-%% have no canonical external form: do not use them in keys.</li>
+%% <li>Keys are any terms, compared exactly (`=:=': `1' and `1.0' are
+%% different keys): tuples of binaries, integers and atoms in a compact
+%% form, other terms in the external term format, compared byte for byte.
+%% Maps with more than 32 keys have no canonical external form: do not
+%% use them in keys. Keys are limited to 1 MB.</li>
 %% <li>At most `capacity' entries; `track/4' past it returns
 %% `{error, full}'. A key already tracked gives `{error, exists}'.</li>
 %% <li>A tracker nobody references is freed by the garbage collector,
