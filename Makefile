@@ -52,7 +52,7 @@ check-c:
 ## not free everything at exit). Rebuilds the normal NIF afterwards.
 SANITIZE     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests, \
-                stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests]
+                stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile
