@@ -24,11 +24,15 @@ test:
 	$(REBAR) dialyzer
 	test/dep_app/check
 
-## The C cores alone (no BEAM): under ASan+UBSan, then under valgrind.
+## The C cores alone (no BEAM): the XML core, the serializer, the driver's
+## block arena, the id, duplicate and tracker tables; each under
+## ASan+UBSan, then under valgrind.
 EXPAT_DEFERRAL = $$(grep -qs XML_SetReparseDeferralEnabled /usr/include/expat.h && echo -DSTZ_HAVE_REPARSE_DEFERRAL)
 CORE_TEST_SRC  = test/c/core_test.c c_src/xml_core.c c_src/token_scan.c
 ARENA_TEST_SRC = test/c/arena_test.c c_src/block_arena.c
 SER_TEST_SRC   = test/c/serialize_test.c c_src/xml_serialize.c
+IDS_TEST_SRC   = test/c/ids_test.c c_src/siphash.c c_src/id_gen.c \
+                 c_src/dedup_table.c c_src/request_tracker.c
 C_TEST_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror
 C_TEST_ASAN    = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 VALGRIND       = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all
@@ -48,6 +52,10 @@ check-c:
 	_build/c/arena_test_asan
 	$(CC) $(C_TEST_FLAGS) -o _build/c/arena_test $(ARENA_TEST_SRC)
 	$(VALGRIND) _build/c/arena_test
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/ids_test_asan $(IDS_TEST_SRC) -lcrypto
+	_build/c/ids_test_asan
+	$(CC) $(C_TEST_FLAGS) -o _build/c/ids_test $(IDS_TEST_SRC) -lcrypto
+	$(VALGRIND) _build/c/ids_test
 
 ## The NIF built with ASan+UBSan, the EUnit suites run against it (the
 ## sanitizer runtimes preloaded into erl; leak checking off: the BEAM does
@@ -56,7 +64,8 @@ SANITIZE     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fn
 TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests, \
                 stanza_port_tests, \
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
-                stanza_exmpp_tests, stanza_xmerl_tests]
+                stanza_exmpp_tests, stanza_xmerl_tests, \
+                stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile

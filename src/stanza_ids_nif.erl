@@ -1,0 +1,74 @@
+%% @private
+%% @doc The NIF behind stanza_ids, stanza_dedup and stanza_tracker. Call
+%% those modules, not this one: they check arguments first.
+-module(stanza_ids_nif).
+
+-export([new_id/0, random_id/0,
+         dedup_new/2, dedup_seen/2, dedup_stats/1, dedup_close/1,
+         tracker_new/1, tracker_track/4, tracker_take/2, tracker_stats/1,
+         live/0]).
+
+-on_load(load/0).
+
+-type stats() :: #{size := non_neg_integer(), capacity := pos_integer(),
+                   memory := non_neg_integer()}.
+-export_type([stats/0]).
+
+-spec load() -> ok | {error, term()}.
+load() ->
+    Path = filename:join(stanza_priv:dir(), "stanza_ids_nif"),
+    case erlang:load_nif(Path, 0) of
+        ok ->
+            ok;
+        {error, Reason} = Error ->
+            logger:error("stanza: cannot load ~ts.so: ~p~n"
+                         "Build it with `make` in the stanza directory "
+                         "(needs libssl-dev and erlang-dev).",
+                         [Path, Reason]),
+            Error
+    end.
+
+-spec new_id() -> binary().
+new_id() ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec random_id() -> binary().
+random_id() ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec dedup_new(pos_integer(), pos_integer()) -> reference().
+dedup_new(_Capacity, _TtlMs) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec dedup_seen(reference(), iodata()) -> boolean() | closed.
+dedup_seen(_Table, _Key) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec dedup_stats(reference()) -> stats() | closed.
+dedup_stats(_Table) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec dedup_close(reference()) -> ok.
+dedup_close(_Table) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_new(pos_integer()) -> reference().
+tracker_new(_Capacity) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_track(reference(), term(), pid(), integer()) ->
+          ok | {error, full | exists | noproc}.
+tracker_track(_Tracker, _Key, _Owner, _TimeoutMs) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_take(reference(), term()) -> {ok, pid()} | error.
+tracker_take(_Tracker, _Key) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_stats(reference()) -> stats().
+tracker_stats(_Tracker) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec live() -> {non_neg_integer(), non_neg_integer()}.
+live() ->
+    erlang:nif_error(nif_not_loaded).
