@@ -83,6 +83,8 @@ run(Opts0) when is_map(Opts0) ->
 other_sections(#{size := Size, runs := Runs}) ->
     io:nl(),
     _ = stanza_bench_xml:run(#{size => Size, runs => Runs}),
+    io:nl(),
+    _ = stanza_bench_ids:run(#{runs => Runs}),
     ok.
 
 %%--------------------------------------------------------------------
