@@ -17,16 +17,8 @@
 -spec load() -> ok | {error, term()}.
 load() ->
     Path = filename:join(stanza_priv:dir(), "stanza_ids_nif"),
-    case erlang:load_nif(Path, 0) of
-        ok ->
-            ok;
-        {error, Reason} = Error ->
-            logger:error("stanza: cannot load ~ts.so: ~p~n"
-                         "Build it with `make` in the stanza directory "
-                         "(needs libssl-dev and erlang-dev).",
-                         [Path, Reason]),
-            Error
-    end.
+    stanza_priv:load_nif_result(Path, erlang:load_nif(Path, 0),
+                                "libssl-dev and erlang-dev").
 
 -spec new_id() -> binary().
 new_id() ->

@@ -15,16 +15,8 @@
 -spec load() -> ok | {error, term()}.
 load() ->
     Path = filename:join(stanza_priv:dir(), "stanza_stream_nif"),
-    case erlang:load_nif(Path, 0) of
-        ok ->
-            ok;
-        {error, Reason} = Error ->
-            logger:error("stanza: cannot load ~ts.so: ~p~n"
-                         "Build it with `make` in the stanza directory "
-                         "(needs libexpat1-dev and erlang-dev).",
-                         [Path, Reason]),
-            Error
-    end.
+    stanza_priv:load_nif_result(Path, erlang:load_nif(Path, 0),
+                                "libexpat1-dev and erlang-dev").
 
 -spec new_parser(0..2, non_neg_integer(), pos_integer(), 0 | 1, 0 | 1,
                  pid() | undefined) -> parser().

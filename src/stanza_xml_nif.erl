@@ -10,15 +10,8 @@
 -spec load() -> ok | {error, term()}.
 load() ->
     Path = filename:join(stanza_priv:dir(), "stanza_xml_nif"),
-    case erlang:load_nif(Path, 0) of
-        ok ->
-            ok;
-        {error, Reason} = Error ->
-            logger:error("stanza: cannot load ~ts.so: ~p~n"
-                         "Build it with `make` in the stanza directory.",
-                         [Path, Reason]),
-            Error
-    end.
+    stanza_priv:load_nif_result(Path, erlang:load_nif(Path, 0),
+                                "erlang-dev").
 
 %% Mode 0: the whole element; 1: its start tag only.
 -spec serialize(term(), 0 | 1) -> binary().

@@ -17,34 +17,7 @@
 #include "../../c_src/id_gen.h"
 #include "../../c_src/request_tracker.h"
 #include "../../c_src/siphash.h"
-
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                      \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
-
-static long live_allocations;
-
-static void *counted_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        live_allocations++;
-    return p;
-}
-
-static void counted_free(void *p)
-{
-    if (p)
-        live_allocations--;
-    free(p);
-}
+#include "test_support.h"
 
 /* Fails the nth allocation from now (0: none). */
 static long fail_countdown;
