@@ -287,7 +287,7 @@ static int is_name_char(uint32_t c)
            (c >= 0x203F && c <= 0x2040);
 }
 
-stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len)
+stz_ser_status stz_ser_check_name(const unsigned char *s, size_t len)
 {
     if (len == 0)
         return STZ_SER_NOT_A_NAME;
@@ -310,7 +310,13 @@ stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len)
             return STZ_SER_NOT_A_NAME;
         i += n;
     }
-    return stz_ser_raw(out, s, len);
+    return STZ_SER_OK;
+}
+
+stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len)
+{
+    stz_ser_status st = stz_ser_check_name(s, len);
+    return st ? st : stz_ser_raw(out, s, len);
 }
 
 size_t stz_ser_cut(const unsigned char *s, size_t len, size_t limit)

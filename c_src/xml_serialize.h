@@ -70,6 +70,9 @@ static inline stz_ser_status stz_ser_raw(stz_out *out, const void *s,
  */
 stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len);
 
+/* The same check alone, for callers that write the name themselves. */
+stz_ser_status stz_ser_check_name(const unsigned char *s, size_t len);
+
 /*
  * Appends s[0..len) escaped: & < > " ' as the five predefined entities,
  * CR as &#xD; (a parser would read a raw CR back as LF), and in attribute
