@@ -139,29 +139,78 @@ static inline int is_char(uint32_t c)
  * callers finish the run with their own table (tab and LF in text,
  * multi-byte characters), so stopping early is never wrong, only slower.
  */
+#ifdef STZ_SER_SSE2
+/* Bit k set when byte k of v is plain printable ASCII. */
+static inline unsigned plain_mask(__m128i v)
+{
+    /* Signed compare: 0x20-0x7F are > 0x1F, controls and bytes >= 0x80
+     * (negative) are not. */
+    __m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('<'))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
+}
+
+/* Eight (four) bytes at s, without alignment assumptions. */
+static inline __m128i load8(const unsigned char *s)
+{
+    int64_t x;
+    memcpy(&x, s, 8);
+    return _mm_cvtsi64_si128(x);
+}
+
+static inline __m128i load4(const unsigned char *s)
+{
+    int32_t x;
+    memcpy(&x, s, 4);
+    return _mm_cvtsi32_si128(x);
+}
+#endif
+
 static inline size_t ascii_run(const unsigned char *s, size_t len)
 {
     size_t i = 0;
 #ifdef STZ_SER_SSE2
-    const __m128i space = _mm_set1_epi8(0x1F);
-    const __m128i quot = _mm_set1_epi8('"'), amp = _mm_set1_epi8('&'),
-                  apos = _mm_set1_epi8('\''), lt = _mm_set1_epi8('<'),
-                  gt = _mm_set1_epi8('>');
     while (len - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        /* Signed compare: 0x20-0x7F are > 0x1F, controls and bytes
-         * >= 0x80 (negative) are not. */
-        __m128i ok = _mm_cmpgt_epi8(v, space);
-        __m128i special =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quot),
-                                      _mm_cmpeq_epi8(v, amp)),
-                         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos),
-                                                   _mm_cmpeq_epi8(v, lt)),
-                                      _mm_cmpeq_epi8(v, gt)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
-        if (mask != 0xFFFF)
-            return i + (size_t)__builtin_ctz(~mask);
+        unsigned m = plain_mask(
+            _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+        if (m != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~m);
         i += 16;
+    }
+    /* The tail, never reading outside s[0..len): the last sixteen bytes
+     * again when there are that many (the first 16 - r of them are known
+     * to be plain), else two overlapping halves of eight or four. */
+    size_t r = len - i;
+    if (r == 0)
+        return len;
+    if (len >= 16) {
+        unsigned m = plain_mask(_mm_loadu_si128(
+            (const __m128i *)(const void *)(s + len - 16)));
+        if (m == 0xFFFF)
+            return len;
+        return i + (size_t)__builtin_ctz((~m & 0xFFFF) >> (16 - r));
+    }
+    if (len >= 8) {
+        unsigned m = plain_mask(_mm_unpacklo_epi64(load8(s), load8(s + len - 8)));
+        if (m == 0xFFFF)
+            return len;
+        if ((m & 0xFF) != 0xFF)
+            return (size_t)__builtin_ctz(~m & 0xFF);
+        return len - 8 + (size_t)__builtin_ctz(~(m >> 8) & 0xFF);
+    }
+    if (len >= 4) {
+        unsigned m =
+            plain_mask(_mm_unpacklo_epi32(load4(s), load4(s + len - 4)));
+        if ((m & 0xFF) == 0xFF)
+            return len;
+        if ((m & 0xF) != 0xF)
+            return (size_t)__builtin_ctz(~m & 0xF);
+        return len - 4 + (size_t)__builtin_ctz(~(m >> 4) & 0xF);
     }
 #endif
     while (i < len && text_class[s[i]] == PLAIN && s[i] >= 0x20)
