@@ -326,7 +326,7 @@ static step write_attr(walk *w, ERL_NIF_TERM attr, size_t index)
         return out_of_memory(w);
     unsigned char *p = w->out.data + w->out.len;
     p[0] = ' ';
-    memcpy(p + 1, name.data, name.size);
+    stz_copy(p + 1, name.data, name.size);
     p[name.size + 1] = '=';
     p[name.size + 2] = '\'';
     w->out.len += name.size + 3;
@@ -372,7 +372,7 @@ static int write_text_only(walk *w, ERL_NIF_TERM children,
     unsigned char *p = w->out.data + w->out.len;
     p[0] = '<';
     p[1] = '/';
-    memcpy(p + 2, name->data, name->size);
+    stz_copy(p + 2, name->data, name->size);
     p[name->size + 2] = '>';
     w->out.len += name->size + 3;
     return 1;
@@ -394,7 +394,7 @@ static step write_element(walk *w, const ERL_NIF_TERM *t)
         return out_of_memory(w);
     w->out.data[w->out.len] = '<';
     size_t name_off = w->out.len + 1;
-    memcpy(w->out.data + name_off, name.data, name.size);
+    stz_copy(w->out.data + name_off, name.data, name.size);
     w->out.len = name_off + name.size;
 
     ERL_NIF_TERM attr, attrs = t[2];
@@ -509,7 +509,7 @@ static step close_element(walk *w, frame *f)
     unsigned char *p = w->out.data + w->out.len;
     p[0] = '<';
     p[1] = '/';
-    memcpy(p + 2, w->out.data + off, len);
+    stz_copy(p + 2, w->out.data + off, len);
     p[len + 2] = '>';
     w->out.len += len + 3;
     w->depth--;

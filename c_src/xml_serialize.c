@@ -268,7 +268,7 @@ stz_ser_status stz_ser_escape(stz_out *out, const unsigned char *s,
         }
     run_end:
         if (i > run) {
-            memcpy(out->data + out->len, s + run, i - run);
+            stz_copy(out->data + out->len, s + run, i - run);
             out->len += i - run;
         }
         if (i == len)
@@ -336,12 +336,64 @@ static int is_name_char(uint32_t c)
            (c >= 0x203F && c <= 0x2040);
 }
 
+#ifdef STZ_SER_SSE2
+/* Bit k set when byte k of v is an ASCII NameChar: a letter, a digit,
+ * '_', ':', '-' or '.'. Bytes >= 0x80 are negative in the signed compares
+ * and never match. */
+static inline unsigned name_mask(__m128i v)
+{
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i letter =
+        _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                      _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i punct = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(letter, digit), punct));
+}
+#endif
+
+/* True when every byte of s[0..len) is an ASCII NameChar (the common case,
+ * decided without a loop for names up to 16 bytes); false says only that
+ * the byte-by-byte check must decide. */
+static inline int all_ascii_name_chars(const unsigned char *s, size_t len)
+{
+#ifdef STZ_SER_SSE2
+    if (len >= 16) {
+        size_t i = 0;
+        for (; len - i > 16; i += 16)
+            if (name_mask(_mm_loadu_si128(
+                    (const __m128i *)(const void *)(s + i))) != 0xFFFF)
+                return 0;
+        return name_mask(_mm_loadu_si128(
+                   (const __m128i *)(const void *)(s + len - 16))) == 0xFFFF;
+    }
+    if (len >= 8)
+        return name_mask(_mm_unpacklo_epi64(load8(s), load8(s + len - 8))) ==
+               0xFFFF;
+    if (len >= 4)
+        return (name_mask(_mm_unpacklo_epi32(load4(s), load4(s + len - 4))) &
+                0xFF) == 0xFF;
+#endif
+    for (size_t i = 0; i < len; i++)
+        if (name_class[s[i]] != 1 && name_class[s[i]] != 2)
+            return 0;
+    return 1;
+}
+
 stz_ser_status stz_ser_check_name(const unsigned char *s, size_t len)
 {
     if (len == 0)
         return STZ_SER_NOT_A_NAME;
     if (name_class[s[0]] != 1 && name_class[s[0]] != 3)
         return STZ_SER_NOT_A_NAME;
+    if (all_ascii_name_chars(s, len))
+        return STZ_SER_OK;
     size_t i = 0;
     while (i < len) {
         unsigned char k = name_class[s[i]];

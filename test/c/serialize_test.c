@@ -417,6 +417,93 @@ static void test_random_against_reference(void)
     CHECK(wrong == 0);
 }
 
+/* XML 1.0 fifth edition, productions [4] and [4a], typed from the spec. */
+static int ref_name_start(uint32_t c)
+{
+    return c == ':' || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0xD6) ||
+           (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) ||
+           (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) ||
+           (c >= 0x200C && c <= 0x200D) || (c >= 0x2070 && c <= 0x218F) ||
+           (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF) ||
+           (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) ||
+           (c >= 0x10000 && c <= 0xEFFFF);
+}
+
+static int ref_name_char(uint32_t c)
+{
+    return ref_name_start(c) || c == '-' || c == '.' ||
+           (c >= '0' && c <= '9') || c == 0xB7 ||
+           (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
+}
+
+static stz_ser_status ref_check_name(const unsigned char *s, size_t len)
+{
+    if (len == 0)
+        return STZ_SER_NOT_A_NAME;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = ref_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return STZ_SER_INVALID_UTF8;
+        if (!(i == 0 ? ref_name_start(cp) : ref_name_char(cp)))
+            return STZ_SER_NOT_A_NAME;
+        i += n;
+    }
+    return STZ_SER_OK;
+}
+
+/* Random names of 1 to 40 bytes, mostly NameChars, sometimes with a byte
+ * or a character that is not allowed (or not allowed first), at every
+ * offset, against the rules above. */
+static void test_random_names(void)
+{
+    static const char *pieces[] = {
+        "a", "Z", "_", ":", "-", ".", "0", "9", "@", "[", "`", "{", "/",
+        " ", "'", "\x7f", "\xc3\xa9", "\xc2\xb7", "\xc3\x97", "\xcc\x80",
+        "\xe4\xb8\xad", "\xef\xbf\xbe", "\xf0\x90\x80\x80", "\x80", "\xc3"};
+    size_t npieces = sizeof pieces / sizeof pieces[0];
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:-.";
+    unsigned char in[64];
+    long wrong = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t len = 1 + next_random() % 40, n = 0;
+        int odd = next_random() % 3;
+        while (n < len) {
+            uint32_t r = next_random();
+            const char *p = r % 32 < (uint32_t)odd ? pieces[(r >> 8) % npieces]
+                                                   : NULL;
+            if (p && n + strlen(p) <= len) {
+                memcpy(in + n, p, strlen(p));
+                n += strlen(p);
+            } else {
+                in[n++] = (unsigned char)plain[(r >> 16) % (sizeof plain - 1)];
+            }
+        }
+        stz_ser_status want = ref_check_name(in, n);
+        stz_ser_status got = stz_ser_check_name(in, n);
+        wrong += got != want;
+    }
+    CHECK(wrong == 0);
+}
+
+/* stz_copy at every length around its cases. */
+static void test_copy(void)
+{
+    unsigned char src[80], dst[80];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (unsigned char)(i * 7 + 1);
+    for (size_t n = 0; n <= 70; n++) {
+        memset(dst, 0, sizeof dst);
+        stz_copy(dst + 3, src + 5, n);
+        int ok = memcmp(dst + 3, src + 5, n) == 0 && dst[0] == 0 &&
+                 dst[1] == 0 && dst[2] == 0;
+        for (size_t i = 3 + n; i < sizeof dst; i++)
+            ok = ok && dst[i] == 0;
+        CHECK(ok);
+    }
+}
+
 int main(void)
 {
     test_escaping();
@@ -427,6 +514,8 @@ int main(void)
     test_out_of_memory();
     test_cut();
     test_random_against_reference();
+    test_random_names();
+    test_copy();
     if (failures) {
         fprintf(stderr, "serialize_test: %d failure(s)\n", failures);
         return 1;
