@@ -18,7 +18,8 @@
  * the depth of the element.
  *
  * The output is one binary grown with enif_realloc_binary and handed to
- * the caller with enif_make_binary: written once, never copied.
+ * the caller with enif_make_binary: written once, never copied (see finish
+ * for when it is shrunk to fit and when it is returned as a sub-binary).
  *
  * A bad term raises error({badxml, Element, {What, Path, Why}}); see
  * stanza_xml.erl for the reasons. Running out of memory raises
