@@ -46,6 +46,8 @@ check-c:
 	$(VALGRIND) _build/c/core_test
 	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/serialize_test_asan $(SER_TEST_SRC)
 	_build/c/serialize_test_asan
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -DSTZ_SER_NO_SIMD -o _build/c/serialize_test_nosimd $(SER_TEST_SRC)
+	_build/c/serialize_test_nosimd
 	$(CC) $(C_TEST_FLAGS) -o _build/c/serialize_test $(SER_TEST_SRC)
 	$(VALGRIND) _build/c/serialize_test
 	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/arena_test_asan $(ARENA_TEST_SRC)

@@ -18,7 +18,8 @@
  * the depth of the element.
  *
  * The output is one binary grown with enif_realloc_binary and handed to
- * the caller with enif_make_binary: written once, never copied.
+ * the caller with enif_make_binary: written once, never copied (see finish
+ * for when it is shrunk to fit and when it is returned as a sub-binary).
  *
  * A bad term raises error({badxml, Element, {What, Path, Why}}); see
  * stanza_xml.erl for the reasons. Running out of memory raises
@@ -39,8 +40,10 @@
 /* Text longer than this is written in slices, so one huge text node
  * cannot hold the scheduler either. */
 #define TEXT_SLICE 65536
-/* First output capacity: a typical stanza fits without a realloc. */
-#define FIRST_CAP 1024
+/* First output capacity: most stanzas fit (the corpus's median is about
+ * 330 bytes), and from half of it on the result keeps the buffer as it is
+ * (see finish). */
+#define FIRST_CAP 512
 /* Frames kept in the call's own C stack before moving to the heap. */
 #define LOCAL_FRAMES 32
 
@@ -95,6 +98,9 @@ typedef struct walk {
     /* On STEP_ERROR: the exception to raise. */
     ERL_NIF_TERM error;
 } walk;
+
+/* The empty list, an immediate like the atoms. */
+static ERL_NIF_TERM term_nil;
 
 static ERL_NIF_TERM atom_xmlelement, atom_xmlel, atom_xmlcdata, atom_badxml,
     atom_attr, atom_out_of_memory, atom_bad_element, atom_bad_element_name,
@@ -309,18 +315,22 @@ static step write_attr(walk *w, ERL_NIF_TERM attr, size_t index)
         return fail_attr(w, atom_bad_attribute, index, atom_not_a_pair);
     if (!get_bytes(env, kv[0], &name))
         return fail_attr(w, atom_bad_attribute_name, index, atom_not_iodata);
-    if (put(w, " ", 1))
-        return STEP_ERROR;
-    stz_ser_status st = stz_ser_name(&w->out, name.data, name.size);
-    if (st == STZ_SER_NO_MEMORY)
-        return out_of_memory(w);
+    stz_ser_status st = stz_ser_check_name(name.data, name.size);
     if (st)
         return fail_attr(w, atom_bad_attribute_name, index,
                          why_term(w, st, 0));
     if (!get_bytes(env, kv[1], &value))
         return fail_attr(w, atom_bad_attribute_value, index, atom_not_iodata);
-    if (put(w, "='", 2))
-        return STEP_ERROR;
+    /* " name='" and, when the value needs no escaping, the value and the
+     * closing quote: one reserve. */
+    if (!stz_out_reserve(&w->out, name.size + value.size + 4))
+        return out_of_memory(w);
+    unsigned char *p = w->out.data + w->out.len;
+    p[0] = ' ';
+    stz_copy(p + 1, name.data, name.size);
+    p[name.size + 1] = '=';
+    p[name.size + 2] = '\'';
+    w->out.len += name.size + 3;
     uint32_t bad = 0;
     st = stz_ser_escape(&w->out, value.data, value.size, STZ_SER_ATTR, &bad);
     if (st == STZ_SER_NO_MEMORY)
@@ -331,43 +341,87 @@ static step write_attr(walk *w, ERL_NIF_TERM attr, size_t index)
     return put(w, "'", 1);
 }
 
-/* The start tag; an element with children gets a frame. */
+/* An element whose only child is a short text, {xmlcdata, Text}, is
+ * written whole, without a frame: ">text</name>". Returns 0, having
+ * written nothing, when the children are anything else or the text is
+ * not valid; the caller then takes the general way, which reports the
+ * fault with its path. */
+static int write_text_only(walk *w, ERL_NIF_TERM children,
+                           const ErlNifBinary *name)
+{
+    ErlNifEnv *env = w->env;
+    ERL_NIF_TERM child, rest;
+    int arity;
+    const ERL_NIF_TERM *t;
+    ErlNifBinary b;
+    if (!enif_get_list_cell(env, children, &child, &rest) || rest != term_nil ||
+        !enif_get_tuple(env, child, &arity, &t) || arity != 2 ||
+        t[0] != atom_xmlcdata || !get_bytes(env, t[1], &b) ||
+        b.size > TEXT_SLICE)
+        return 0;
+    size_t start = w->out.len;
+    /* ">", the text when it needs no escaping, "</name>". */
+    if (!stz_out_reserve(&w->out, b.size + name->size + 4))
+        return 0;
+    w->out.data[w->out.len++] = '>';
+    uint32_t bad = 0;
+    if (stz_ser_escape(&w->out, b.data, b.size, STZ_SER_TEXT, &bad) ||
+        !stz_out_reserve(&w->out, name->size + 3)) {
+        w->out.len = start;
+        return 0;
+    }
+    unsigned char *p = w->out.data + w->out.len;
+    p[0] = '<';
+    p[1] = '/';
+    stz_copy(p + 2, name->data, name->size);
+    p[name->size + 2] = '>';
+    w->out.len += name->size + 3;
+    return 1;
+}
+
+/* The start tag; an element with children gets a frame, unless its only
+ * child is a short text (write_text_only). */
 static step write_element(walk *w, const ERL_NIF_TERM *t)
 {
     ErlNifEnv *env = w->env;
     ErlNifBinary name;
     if (!get_bytes(env, t[1], &name))
         return fail(w, atom_bad_element_name, atom_not_iodata);
-    if (put(w, "<", 1))
-        return STEP_ERROR;
-    size_t name_off = w->out.len;
-    stz_ser_status st = stz_ser_name(&w->out, name.data, name.size);
-    if (st == STZ_SER_NO_MEMORY)
-        return out_of_memory(w);
+    stz_ser_status st = stz_ser_check_name(name.data, name.size);
     if (st)
         return fail(w, atom_bad_element_name, why_term(w, st, 0));
+    /* "<name" and "/>" or ">": one reserve. */
+    if (!stz_out_reserve(&w->out, name.size + 3))
+        return out_of_memory(w);
+    w->out.data[w->out.len] = '<';
+    size_t name_off = w->out.len + 1;
+    stz_copy(w->out.data + name_off, name.data, name.size);
+    w->out.len = name_off + name.size;
 
     ERL_NIF_TERM attr, attrs = t[2];
     size_t index = 0;
     while (enif_get_list_cell(env, attrs, &attr, &attrs))
         if (write_attr(w, attr, ++index))
             return STEP_ERROR;
-    if (!enif_is_empty_list(env, attrs))
+    if (attrs != term_nil)
         return fail(w, atom_bad_attributes, atom_not_a_list);
 
     if (w->header_only)
         return put(w, ">", 1);
-    if (enif_is_empty_list(env, t[3]))
+    ERL_NIF_TERM children = t[3];
+    if (children == term_nil)
         return put(w, "/>", 2);
-    if (!enif_is_list(env, t[3]))
+    if (!enif_is_list(env, children))
         return fail(w, atom_bad_children, atom_not_a_list);
+    if (write_text_only(w, children, &name))
+        return STEP_DONE;
     if (put(w, ">", 1))
         return STEP_ERROR;
     frame *f = push(w);
     if (!f)
         return out_of_memory(w);
     f->kind = FRAME_ELEMENT;
-    f->rest = t[3];
+    f->rest = children;
     f->pos = 0;
     f->name_off = name_off;
     f->name_len = name.size;
@@ -418,11 +472,10 @@ static step write_node(walk *w, ERL_NIF_TERM node)
     int arity;
     const ERL_NIF_TERM *t;
     if (enif_get_tuple(env, node, &arity, &t)) {
-        if (arity == 4 && (enif_is_identical(t[0], atom_xmlel) ||
-                           enif_is_identical(t[0], atom_xmlelement)))
+        /* Atoms are immediates: equal atoms are equal terms. */
+        if (arity == 4 && (t[0] == atom_xmlel || t[0] == atom_xmlelement))
             return write_element(w, t);
-        if (arity == 2 && !w->header_only &&
-            enif_is_identical(t[0], atom_xmlcdata))
+        if (arity == 2 && !w->header_only && t[0] == atom_xmlcdata)
             return write_cdata(w, t[1]);
     }
     return fail(w, atom_bad_element, atom_not_an_element);
@@ -444,20 +497,12 @@ static step text_step(walk *w, frame *f)
     return escape_text(w, b.data + from, end - from);
 }
 
-/* Closes the innermost element, or starts its next child. */
-static step element_step(walk *w, frame *f)
+/* Closes the innermost element (its children all written). */
+static step close_element(walk *w, frame *f)
 {
-    ErlNifEnv *env = w->env;
-    ERL_NIF_TERM child, rest;
-    if (enif_get_list_cell(env, f->rest, &child, &rest)) {
-        f->rest = rest;
-        f->pos++;
-        return write_node(w, child); /* may push: f is stale after this */
-    }
-    if (!enif_is_empty_list(env, f->rest))
+    if (f->rest != term_nil)
         return fail_at(w, atom_bad_children,
-                       current_path(w, 1, enif_make_list(env, 0)),
-                       atom_not_a_list);
+                       current_path(w, 1, term_nil), atom_not_a_list);
     size_t off = f->name_off, len = f->name_len;
     if (!stz_out_reserve(&w->out, len + 3))
         return out_of_memory(w);
@@ -465,7 +510,7 @@ static step element_step(walk *w, frame *f)
     unsigned char *p = w->out.data + w->out.len;
     p[0] = '<';
     p[1] = '/';
-    memcpy(p + 2, w->out.data + off, len);
+    stz_copy(p + 2, w->out.data + off, len);
     p[len + 2] = '>';
     w->out.len += len + 3;
     w->depth--;
@@ -493,20 +538,55 @@ static int time_up(walk *w)
     return spent || used >= BUDGET_NS;
 }
 
+/* Every CHECK_NODES nodes or CHECK_BYTES bytes: true when the call
+ * should yield. */
+static inline int check_due(walk *w, unsigned *nodes, size_t *mark)
+{
+    if (++*nodes < CHECK_NODES && w->out.len - *mark < CHECK_BYTES)
+        return 0;
+    *nodes = 0;
+    *mark = w->out.len;
+    return time_up(w);
+}
+
 static step run(walk *w)
 {
+    ErlNifEnv *env = w->env;
     unsigned nodes = 0;
     size_t mark = w->out.len;
     frame *f;
     while ((f = top(w)) != NULL) {
-        step s = f->kind == FRAME_TEXT ? text_step(w, f) : element_step(w, f);
-        if (s != STEP_DONE)
-            return s;
-        if (++nodes >= CHECK_NODES || w->out.len - mark >= CHECK_BYTES) {
-            nodes = 0;
-            mark = w->out.len;
-            if (time_up(w))
+        if (f->kind == FRAME_TEXT) {
+            step s = text_step(w, f);
+            if (s != STEP_DONE)
+                return s;
+            if (check_due(w, &nodes, &mark))
                 return STEP_YIELD;
+            continue;
+        }
+        /* The children of the innermost element, one after the other,
+         * until one opens a frame of its own (f is stale then: push may
+         * have moved the stack) or the element is closed. */
+        size_t depth = w->depth;
+        for (;;) {
+            ERL_NIF_TERM child, rest;
+            step s;
+            int open = 1;
+            if (enif_get_list_cell(env, f->rest, &child, &rest)) {
+                f->rest = rest;
+                f->pos++;
+                s = write_node(w, child);
+                open = w->depth == depth;
+            } else {
+                s = close_element(w, f);
+                open = 0;
+            }
+            if (s != STEP_DONE)
+                return s;
+            if (check_due(w, &nodes, &mark))
+                return STEP_YIELD;
+            if (!open)
+                break;
         }
     }
     return STEP_DONE;
@@ -526,7 +606,13 @@ static void walk_free(walk *w)
         enif_release_binary(&w->bin);
 }
 
-/* The binary, trimmed to what was written, handed over without a copy. */
+/* The binary, handed over without a copy. When the unused tail is larger
+ * than what was written, the buffer is first shrunk to fit (outputs of up
+ * to 64 bytes then become heap binaries, enif_make_binary copies those);
+ * otherwise the shrink, a realloc costing about as much as serializing a
+ * small element, is skipped and the result is a sub-binary of the whole
+ * buffer. Either way the result is exactly the bytes written, and it never
+ * keeps more than twice its size in memory. */
 static ERL_NIF_TERM finish(walk *w)
 {
     ErlNifEnv *env = w->env;
@@ -535,10 +621,12 @@ static ERL_NIF_TERM finish(walk *w)
      * 1% per 4 KB), so that a loop of small calls is still preempted. */
     if (!w->clock_read && len >= 4096)
         (void)enif_consume_timeslice(env, (int)(len / 4096));
-    int trimmed = enif_realloc_binary(&w->bin, len);
+    int exact = w->bin.size == len;
+    if (!exact && w->bin.size - len > len)
+        exact = enif_realloc_binary(&w->bin, len);
     w->have_bin = 0;
     ERL_NIF_TERM bin = enif_make_binary(env, &w->bin);
-    if (!trimmed) /* a shrink that failed: expose only what was written */
+    if (!exact) /* a shrink skipped, or one that failed */
         bin = enif_make_sub_binary(env, bin, 0, len);
     walk_free(w);
     return bin;
@@ -599,7 +687,7 @@ static void walk_init(walk *w, ErlNifEnv *env, ERL_NIF_TERM root,
     w->stack = w->local;
     w->depth = 0;
     w->cap = LOCAL_FRAMES;
-    w->saved = enif_make_list(env, 0);
+    w->saved = term_nil;
     w->clock_read = 0;
     w->reported = 0;
 }
@@ -687,6 +775,7 @@ static void make_atoms(ErlNifEnv *env)
     ATOM(atom_invalid_utf8, "invalid_utf8");
     ATOM(atom_forbidden_char, "forbidden_char");
 #undef ATOM
+    term_nil = enif_make_list(env, 0);
 }
 
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)

@@ -44,6 +44,41 @@ typedef enum stz_ser_context {
     STZ_SER_ATTR
 } stz_ser_context;
 
+/*
+ * memcpy for the short strings most of a stanza is made of (names, values,
+ * end tags): up to 32 bytes without a call, as two fixed-size copies that
+ * overlap in the middle. The two areas must not overlap.
+ */
+static inline void stz_copy(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n > 32) {
+        memcpy(d, s, n);
+    } else if (n >= 16) {
+        unsigned char a[16], b[16];
+        memcpy(a, s, 16);
+        memcpy(b, s + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, b, 16);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+    }
+}
+
 /* Makes room for need more bytes; the fast path stays inline. */
 static inline int stz_out_reserve(stz_out *out, size_t need)
 {
@@ -57,8 +92,7 @@ static inline stz_ser_status stz_ser_raw(stz_out *out, const void *s,
 {
     if (!stz_out_reserve(out, len))
         return STZ_SER_NO_MEMORY;
-    if (len)
-        memcpy(out->data + out->len, s, len);
+    stz_copy(out->data + out->len, s, len);
     out->len += len;
     return STZ_SER_OK;
 }
@@ -69,6 +103,9 @@ static inline stz_ser_status stz_ser_raw(stz_out *out, const void *s,
  * status says why (STZ_SER_INVALID_UTF8 or STZ_SER_NOT_A_NAME).
  */
 stz_ser_status stz_ser_name(stz_out *out, const unsigned char *s, size_t len);
+
+/* The same check alone, for callers that write the name themselves. */
+stz_ser_status stz_ser_check_name(const unsigned char *s, size_t len);
 
 /*
  * Appends s[0..len) escaped: & < > " ' as the five predefined entities,

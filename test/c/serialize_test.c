@@ -5,7 +5,8 @@
  * Escaping and checks on fixed cases, every byte value and every code
  * point; a buffer that grows one byte at a time and one whose growth
  * fails, to check that a failure leaves the buffer as it was; slicing
- * never splits a character.
+ * never splits a character; random strings against a plain reference
+ * implementation (the fast paths against the rules).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,230 @@ static void test_cut(void)
     }
 }
 
+/* ---- Differential test: random inputs against a plain reference ---- */
+
+/* The rules, one code point at a time, written independently of
+ * xml_serialize.c (no tables, no fast paths). */
+static size_t ref_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, *cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, *cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, *cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (s[k] & 0x3F);
+    }
+    return *cp < min || *cp > 0x10FFFF ? 0 : len;
+}
+
+static stz_ser_status ref_escape(const unsigned char *s, size_t len,
+                                 stz_ser_context ctx, char *out,
+                                 size_t *out_len, uint32_t *bad)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = ref_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return STZ_SER_INVALID_UTF8;
+        int is_char = cp == 0x9 || cp == 0xA || cp == 0xD ||
+                      (cp >= 0x20 && cp <= 0xD7FF) ||
+                      (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
+        if (!is_char) {
+            *bad = cp;
+            return STZ_SER_FORBIDDEN_CHAR;
+        }
+        const char *ref = NULL;
+        switch (cp) {
+        case '&': ref = "&amp;"; break;
+        case '<': ref = "&lt;"; break;
+        case '>': ref = "&gt;"; break;
+        case '"': ref = "&quot;"; break;
+        case '\'': ref = "&apos;"; break;
+        case '\r': ref = "&#xD;"; break;
+        case '\t': ref = ctx == STZ_SER_ATTR ? "&#x9;" : NULL; break;
+        case '\n': ref = ctx == STZ_SER_ATTR ? "&#xA;" : NULL; break;
+        }
+        if (ref) {
+            memcpy(out + o, ref, strlen(ref));
+            o += strlen(ref);
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    *out_len = o;
+    return STZ_SER_OK;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+
+static uint32_t next_random(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 32);
+}
+
+/* Random strings of 0 to 99 bytes, mostly plain ASCII (so that the
+ * sixteen-byte fast path runs) with the odd special, control, multi-byte,
+ * forbidden or broken sequence at every offset; text and attribute
+ * values; each against the reference. */
+static void test_random_against_reference(void)
+{
+    static const char *pieces[] = {
+        "&", "<", ">", "\"", "'", "\t", "\n", "\r", "\x01", "\x1f", "\x7f",
+        " ", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
+        "\xef\xbf\xbe", "\xef\xbf\xbd", "\xc2\x85", "\x80", "\xc3", "\xe4\xb8",
+        "\xc0\xaf", "\xf4\x90\x80\x80", "\xff"};
+    size_t npieces = sizeof pieces / sizeof pieces[0];
+    unsigned char in[128];
+    char want[128 * 6];
+    long wrong = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t len = next_random() % 100, n = 0;
+        int odd = next_random() % 4; /* how often a piece is put in */
+        while (n < len) {
+            uint32_t r = next_random();
+            const char *p = r % 16 < (uint32_t)odd ? pieces[(r >> 8) % npieces]
+                                                   : NULL;
+            if (p && n + strlen(p) <= len) {
+                memcpy(in + n, p, strlen(p));
+                n += strlen(p);
+            } else {
+                in[n++] = (unsigned char)('0' + (r >> 16) % 75);
+            }
+        }
+        for (int c = 0; c < 2; c++) {
+            stz_ser_context ctx = c ? STZ_SER_ATTR : STZ_SER_TEXT;
+            size_t want_len = 0;
+            uint32_t want_bad = 0, got_bad = 0;
+            stz_ser_status want_st =
+                ref_escape(in, n, ctx, want, &want_len, &want_bad);
+            test_buf t;
+            stz_out out;
+            out_init(&out, &t, SIZE_MAX);
+            CHECK(stz_ser_raw(&out, "x", 1) == STZ_SER_OK);
+            stz_ser_status st = stz_ser_escape(&out, in, n, ctx, &got_bad);
+            if (st != want_st)
+                wrong++;
+            else if (st == STZ_SER_OK)
+                wrong += !(out.len == want_len + 1 &&
+                           memcmp(out.data + 1, want, want_len) == 0);
+            else if (st == STZ_SER_FORBIDDEN_CHAR)
+                wrong += got_bad != want_bad || out.len != 1;
+            else
+                wrong += out.len != 1;
+            free(out.data);
+        }
+    }
+    CHECK(wrong == 0);
+}
+
+/* XML 1.0 fifth edition, productions [4] and [4a], typed from the spec. */
+static int ref_name_start(uint32_t c)
+{
+    return c == ':' || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0xD6) ||
+           (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) ||
+           (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) ||
+           (c >= 0x200C && c <= 0x200D) || (c >= 0x2070 && c <= 0x218F) ||
+           (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF) ||
+           (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) ||
+           (c >= 0x10000 && c <= 0xEFFFF);
+}
+
+static int ref_name_char(uint32_t c)
+{
+    return ref_name_start(c) || c == '-' || c == '.' ||
+           (c >= '0' && c <= '9') || c == 0xB7 ||
+           (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
+}
+
+static stz_ser_status ref_check_name(const unsigned char *s, size_t len)
+{
+    if (len == 0)
+        return STZ_SER_NOT_A_NAME;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = ref_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return STZ_SER_INVALID_UTF8;
+        if (!(i == 0 ? ref_name_start(cp) : ref_name_char(cp)))
+            return STZ_SER_NOT_A_NAME;
+        i += n;
+    }
+    return STZ_SER_OK;
+}
+
+/* Random names of 1 to 40 bytes, mostly NameChars, sometimes with a byte
+ * or a character that is not allowed (or not allowed first), at every
+ * offset, against the rules above. */
+static void test_random_names(void)
+{
+    static const char *pieces[] = {
+        "a", "Z", "_", ":", "-", ".", "0", "9", "@", "[", "`", "{", "/",
+        " ", "'", "\x7f", "\xc3\xa9", "\xc2\xb7", "\xc3\x97", "\xcc\x80",
+        "\xe4\xb8\xad", "\xef\xbf\xbe", "\xf0\x90\x80\x80", "\x80", "\xc3"};
+    size_t npieces = sizeof pieces / sizeof pieces[0];
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:-.";
+    unsigned char in[64];
+    long wrong = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t len = 1 + next_random() % 40, n = 0;
+        int odd = next_random() % 3;
+        while (n < len) {
+            uint32_t r = next_random();
+            const char *p = r % 32 < (uint32_t)odd ? pieces[(r >> 8) % npieces]
+                                                   : NULL;
+            if (p && n + strlen(p) <= len) {
+                memcpy(in + n, p, strlen(p));
+                n += strlen(p);
+            } else {
+                in[n++] = (unsigned char)plain[(r >> 16) % (sizeof plain - 1)];
+            }
+        }
+        stz_ser_status want = ref_check_name(in, n);
+        stz_ser_status got = stz_ser_check_name(in, n);
+        wrong += got != want;
+    }
+    CHECK(wrong == 0);
+}
+
+/* stz_copy at every length around its cases. */
+static void test_copy(void)
+{
+    unsigned char src[80], dst[80];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (unsigned char)(i * 7 + 1);
+    for (size_t n = 0; n <= 70; n++) {
+        memset(dst, 0, sizeof dst);
+        stz_copy(dst + 3, src + 5, n);
+        int ok = memcmp(dst + 3, src + 5, n) == 0 && dst[0] == 0 &&
+                 dst[1] == 0 && dst[2] == 0;
+        for (size_t i = 3 + n; i < sizeof dst; i++)
+            ok = ok && dst[i] == 0;
+        CHECK(ok);
+    }
+}
+
 int main(void)
 {
     test_escaping();
@@ -278,6 +503,9 @@ int main(void)
     test_names();
     test_out_of_memory();
     test_cut();
+    test_random_against_reference();
+    test_random_names();
+    test_copy();
     if (failures) {
         fprintf(stderr, "serialize_test: %d failure(s)\n", failures);
         return 1;
