@@ -93,6 +93,7 @@ close(#stanza_port{port = Port}) ->
     Self = self(),
     case erlang:port_info(Port, connected) of
         undefined ->
+            _ = erase({?MODULE, Port}),
             ok;
         {connected, Self} ->
             _ = erase({?MODULE, Port}),
@@ -181,6 +182,7 @@ command(#stanza_port{port = Port, callback = Callback}, Data) ->
     catch
         error:badarg ->
             erlang:demonitor(Ref, [flush]),
+            _ = erase({?MODULE, Port}),
             {error, closed}
     end.
 

@@ -416,6 +416,19 @@ reset_and_close_mid_fragments_test() ->
     ok = stanza_port:close(P),
     ?assertEqual(undefined, get({stanza_port, Port})).
 
+%% A port closed under its owner mid-stanza: the parts the owner kept go
+%% with the next call that finds it closed.
+port_closed_mid_fragments_test() ->
+    Half = binary:part(big_mixed_stanza(), 0, 1000000),
+    {ok, P} = stanza_port:new(),
+    Port = stanza_port:port(P),
+    {ok, [_]} = stanza_port:parse(P, ?HEADER),
+    {ok, []} = stanza_port:parse(P, Half),
+    ?assertNotEqual(undefined, get({stanza_port, Port})),
+    true = erlang:port_close(Port),
+    ?assertEqual({error, closed}, stanza_port:parse(P, <<"<a/>">>)),
+    ?assertEqual(undefined, get({stanza_port, Port})).
+
 controlling_process_mid_fragments_is_busy_test() ->
     Big = big_mixed_stanza(),
     Half = binary:part(Big, 0, 1000000),
