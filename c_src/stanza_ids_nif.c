@@ -468,7 +468,7 @@ static ERL_NIF_TERM tracker_new_nif(ErlNifEnv *env, int argc,
     siphash_key key;
     t->sync_ready = init_sync(t);
     if (t->sync_ready && random_key(&key))
-        t->rt = rt_new(&rt_allocator, capacity, sizeof(entry_payload),
+        t->rt = rt_new(&rt_allocator, capacity, capacity, sizeof(entry_payload),
                        sizeof(ErlNifMonitor), &key);
     tracker_handle *h =
         t->rt ? enif_alloc_resource(m->handle_type, sizeof *h) : NULL;
