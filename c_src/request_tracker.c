@@ -33,6 +33,10 @@ struct rt_table {
     owner_node **owners;
     rt_entry **heap; /* heap_slots slots, min-heap on deadline */
     uint32_t heap_slots;
+    /* Tables of one tracker's shards are allocated one after another
+     * and written by every call on them: a cache line of padding keeps
+     * two shards' fields off one line (no false sharing between cores). */
+    char pad[64];
 };
 
 static void *table_alloc(rt_table *t, size_t n)
@@ -57,8 +61,10 @@ rt_table *rt_new(const rt_alloc *a, uint32_t capacity, uint32_t initial,
         initial > capacity || payload_size > 4096 ||
         owner_payload_size > 4096)
         return NULL;
+    /* The largest power of two not above initial: a caller that adds a
+     * margin to initial for the heap does not double the buckets. */
     uint32_t buckets = 1;
-    while (buckets < initial)
+    while (buckets <= initial / 2)
         buckets <<= 1;
     rt_table *t = a->alloc(sizeof *t);
     if (!t)

@@ -61,9 +61,11 @@ typedef enum rt_result {
 
 /* payload_size bytes per entry and owner_payload_size bytes per owner
  * for the caller. At most capacity owners without entries are kept.
- * Buckets are sized for initial entries (1 to capacity), and so is the
- * deadline heap, which doubles when needed, up to capacity: a shard
- * sized for its expected share does not preallocate the whole bound. */
+ * The deadline heap starts with initial slots (1 to capacity) and
+ * doubles when needed, up to capacity, so that a shard sized for its
+ * expected share does not preallocate the whole bound; the buckets are
+ * the largest power of two not above initial (chains stay short while
+ * the table holds up to about twice that). */
 rt_table *rt_new(const rt_alloc *a, uint32_t capacity, uint32_t initial,
                  size_t payload_size, size_t owner_payload_size,
                  const siphash_key *key);
