@@ -18,8 +18,18 @@
  * tracker's memory goes when the last of the two lets go. The thread is
  * started by the first track/4 and sleeps on a condition variable until
  * the earliest deadline (pthreads: enif's condition variables have no
- * timed wait). Owners are monitored once each, and stay monitored while
- * idle up to a limit: monitoring per request would send two signals to
+ * timed wait).
+ *
+ * The tracker is 16 shards, each a lock and a request_tracker core; a
+ * key's shard is the top bits of its SipHash, computed before any lock,
+ * so concurrent callers mostly take different locks (one lock made two
+ * schedulers slower than one). What spans shards: the capacity, an
+ * atomic count reserved before an entry goes in and released on every
+ * way out, so the bound stays exact; the timer thread, which scans all
+ * shards at one instant; and owner death, which visits all shards.
+ * Owners are monitored once per shard they use (at most 16 monitors),
+ * and stay monitored there while idle up to ceil(capacity / 16) idle
+ * owners per shard: monitoring per request would send two signals to
  * the owner per request, which made track+take ten times slower.
  */
 #include <erl_nif.h>
@@ -815,6 +825,10 @@ static ERL_NIF_TERM tracker_stats_nif(ErlNifEnv *env, int argc,
     if (!get_tracker(env, argv[0], &t))
         return enif_make_badarg(env);
     size_t size = 0, memory = sizeof *t;
+    pthread_mutex_lock(&t->timer_lock); /* start_timer sets t->pass */
+    if (t->pass)
+        memory += sizeof *t->pass;
+    pthread_mutex_unlock(&t->timer_lock);
     for (int i = 0; i < SHARDS; i++) {
         shard *s = &t->shards[i];
         pthread_mutex_lock(&s->lock);
