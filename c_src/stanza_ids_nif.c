@@ -338,6 +338,33 @@ static shard *shard_of(tracker *t, uint64_t hash)
     return &t->shards[hash >> (64 - SHARD_BITS)];
 }
 
+/* A shard's lock is held for a fraction of a microsecond, but a
+ * contended pthread_mutex_lock sleeps in the kernel and the holder then
+ * pays a futex wake: measured with 8 processes on 2 schedulers, those
+ * two took a sixth of the time. So a caller first retries for about a
+ * microsecond or two, then blocks (bounded spinning: a holder descheduled
+ * by the OS costs at most that). */
+#define SPIN_TRIES 64
+
+static void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void shard_lock(shard *s)
+{
+    for (int i = 0; i < SPIN_TRIES; i++) {
+        if (pthread_mutex_trylock(&s->lock) == 0)
+            return;
+        cpu_pause();
+    }
+    pthread_mutex_lock(&s->lock);
+}
+
 /* The admit callback of rt_insert_hashed: takes one slot of the capacity
  * unless all are taken. A compare-and-swap rather than add-then-undo, so
  * that a refused track never holds a slot, even briefly, that another
@@ -445,7 +472,7 @@ static int expire_pass(tracker *t, ErlNifEnv *msg_env, expiry_pass *x,
         shard *s = &t->shards[i];
         rt_entry *e;
         x->n[i] = 0;
-        pthread_mutex_lock(&s->lock);
+        shard_lock(s);
         while (x->n[i] < EXPIRY_BATCH && (e = rt_pop_expired(s->rt, now)))
             x->batch[i][x->n[i]++] = e;
         release_slots(t, (unsigned)x->n[i]);
@@ -463,7 +490,7 @@ static int expire_pass(tracker *t, ErlNifEnv *msg_env, expiry_pass *x,
         if (x->n[i] == 0)
             continue;
         shard *s = &t->shards[i];
-        pthread_mutex_lock(&s->lock);
+        shard_lock(s);
         for (int j = 0; j < x->n[i]; j++)
             rt_entry_free(s->rt, x->batch[i][j]);
         drop_idle_owners(NULL, t, s);
@@ -590,7 +617,7 @@ static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
         shard *s = &t->shards[i];
         unsigned dropped = 0;
         rt_entry *e;
-        pthread_mutex_lock(&s->lock);
+        shard_lock(s);
         while ((e = rt_pop_owner(s->rt, (uint64_t)pid->pid))) {
             rt_entry_free(s->rt, e);
             dropped++;
@@ -753,7 +780,7 @@ static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     reservation res = {t, 0};
     rt_entry *e = NULL;
     void *new_owner = NULL;
-    pthread_mutex_lock(&s->lock);
+    shard_lock(s);
     rt_result r = rt_insert_hashed(s->rt, key.data, key.size, hash,
                                    (uint64_t)owner.pid, deadline,
                                    reserve_slot, &res, &e, &new_owner);
@@ -800,7 +827,7 @@ static ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
         return enif_make_badarg(env);
     uint64_t hash = rt_hash(t->shards[0].rt, key.data, key.size);
     shard *s = shard_of(t, hash);
-    pthread_mutex_lock(&s->lock);
+    shard_lock(s);
     rt_entry *e = rt_take_hashed(s->rt, key.data, key.size, hash);
     ErlNifPid owner;
     if (e) {
@@ -831,7 +858,7 @@ static ERL_NIF_TERM tracker_stats_nif(ErlNifEnv *env, int argc,
     pthread_mutex_unlock(&t->timer_lock);
     for (int i = 0; i < SHARDS; i++) {
         shard *s = &t->shards[i];
-        pthread_mutex_lock(&s->lock);
+        shard_lock(s);
         size += rt_size(s->rt);
         memory += rt_memory(s->rt);
         pthread_mutex_unlock(&s->lock);
