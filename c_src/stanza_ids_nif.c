@@ -87,15 +87,23 @@ typedef struct dedup_res {
  * _Alignas). */
 #define SHARD_BYTES 128
 
+/* Slots of the capacity a shard takes from the tracker's count at once,
+ * and keeps (as credit) while it has no entry for them, up to twice
+ * this: see reserve_slot. */
+#define CREDIT_CHUNK 8
+
 typedef struct shard {
     pthread_mutex_t lock;
     rt_table *rt;
-    char pad[SHARD_BYTES - sizeof(pthread_mutex_t) - sizeof(rt_table *)];
+    uint32_t credit; /* slots taken from the count, not used by entries */
+    char pad[SHARD_BYTES - sizeof(pthread_mutex_t) - sizeof(rt_table *) -
+             sizeof(uint32_t)];
 } shard;
 _Static_assert(sizeof(shard) == SHARD_BYTES, "a shard fills its padding");
 
-/* A counter alone on its cache lines: every track and every removal
- * writes it, and the fields read by every call should not move with it. */
+/* A counter alone on its cache lines: written whenever a shard's credit
+ * runs out or overflows (from any core), and the fields read by every
+ * call should not move with it. */
 typedef struct padded_count {
     char before[64];
     atomic_uint value;
@@ -105,9 +113,10 @@ typedef struct padded_count {
 typedef struct tracker {
     shard shards[SHARDS];
     int shards_ready; /* initialised shards, for the destructor */
-    /* Entries in all shards, plus inserts under way: reserved (never
-     * past capacity) before an entry goes in, released on every path
-     * that removes one, so the capacity holds for the whole tracker. */
+    /* Entries in all shards plus the shards' credit: reserved (never
+     * past capacity) before an entry goes in, given back when the
+     * shards' credit grows, so the capacity holds for the whole
+     * tracker. */
     padded_count count;
     uint32_t capacity;
     module_state *module;
@@ -365,38 +374,84 @@ static void shard_lock(shard *s)
     pthread_mutex_lock(&s->lock);
 }
 
-/* The admit callback of rt_insert_hashed: takes one slot of the capacity
- * unless all are taken. A compare-and-swap rather than add-then-undo, so
- * that a refused track never holds a slot, even briefly, that another
- * caller could have had. */
+/* The capacity. Every entry holds one slot of it; a shard also holds
+ * slots no entry uses (its credit), so that a caller usually reserves
+ * and releases under its shard's lock alone: one shared counter written
+ * by every call made the cores pass its cache line back and forth. The
+ * tracker's count is entries plus credit of all shards, never past the
+ * capacity. A shard without credit takes up to CREDIT_CHUNK slots at
+ * once (compare-and-swap, never past the capacity); a shard whose credit
+ * passes 2 * CREDIT_CHUNK gives all but CREDIT_CHUNK back. When the
+ * count is at the capacity, credit may still sit in other shards: the
+ * caller then takes every shard's lock (in index order), gives all
+ * credit back and tries once more, so {error, full} means the entries
+ * alone fill the capacity (with every lock held, no insert or removal is
+ * under way). All of it under the shard's lock; the count is a bound
+ * only (the locks order the entries): relaxed order suffices. */
 typedef struct reservation {
     tracker *t;
+    shard *s;
     int made;
 } reservation;
 
+/* The admit callback of rt_insert_hashed (the key is new): one slot
+ * from the shard's credit, else a chunk from the count. */
 static int reserve_slot(void *ctx)
 {
     reservation *r = ctx;
+    if (r->s->credit > 0) {
+        r->s->credit--;
+        r->made = 1;
+        return 1;
+    }
     atomic_uint *count = &r->t->count.value;
-    unsigned n = atomic_load_explicit(count, memory_order_relaxed);
+    uint32_t capacity = r->t->capacity;
+    unsigned n = atomic_load_explicit(count, memory_order_relaxed), k;
     do {
-        if (n >= r->t->capacity)
+        if (n >= capacity)
             return 0;
+        k = capacity - n < CREDIT_CHUNK ? capacity - n : CREDIT_CHUNK;
     } while (!atomic_compare_exchange_weak_explicit(
-        count, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
+        count, &n, n + k, memory_order_relaxed, memory_order_relaxed));
+    r->s->credit += k - 1;
     r->made = 1;
     return 1;
 }
 
-/* Entries leave through take, expiry, owner death or a failed insert:
- * each path gives its slots back here, under the lock of the shard the
- * entry left, so that no caller can see the entry gone while its slot
- * is still taken. The count is a bound only (the shard locks order the
- * entries themselves): relaxed order suffices. */
-static void release_slots(tracker *t, unsigned n)
+/* n entries left shard s (take, expiry, owner death, a failed insert):
+ * their slots become its credit, the excess goes back to the count.
+ * Called with s->lock held. */
+static void release_slots(tracker *t, shard *s, unsigned n)
 {
-    if (n)
-        atomic_fetch_sub_explicit(&t->count.value, n, memory_order_relaxed);
+    s->credit += n;
+    if (s->credit > 2 * CREDIT_CHUNK) {
+        unsigned give = s->credit - CREDIT_CHUNK;
+        s->credit = CREDIT_CHUNK;
+        atomic_fetch_sub_explicit(&t->count.value, give,
+                                  memory_order_relaxed);
+    }
+}
+
+/* Takes every shard's lock, in index order (the only place that holds
+ * more than one), and gives all credit back to the count. */
+static void lock_all_and_drain(tracker *t)
+{
+    unsigned credit = 0;
+    for (int i = 0; i < SHARDS; i++) {
+        shard *s = &t->shards[i];
+        shard_lock(s);
+        credit += s->credit;
+        s->credit = 0;
+    }
+    if (credit)
+        atomic_fetch_sub_explicit(&t->count.value, credit,
+                                  memory_order_relaxed);
+}
+
+static void unlock_all(tracker *t)
+{
+    for (int i = SHARDS - 1; i >= 0; i--)
+        pthread_mutex_unlock(&t->shards[i].lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -475,7 +530,7 @@ static int expire_pass(tracker *t, ErlNifEnv *msg_env, expiry_pass *x,
         shard_lock(s);
         while (x->n[i] < EXPIRY_BATCH && (e = rt_pop_expired(s->rt, now)))
             x->batch[i][x->n[i]++] = e;
-        release_slots(t, (unsigned)x->n[i]);
+        release_slots(t, s, (unsigned)x->n[i]);
         int64_t d = rt_next_deadline(s->rt);
         pthread_mutex_unlock(&s->lock);
         total += x->n[i];
@@ -623,7 +678,7 @@ static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
             dropped++;
         }
         (void)rt_forget_owner(s->rt, (uint64_t)pid->pid);
-        release_slots(t, dropped);
+        release_slots(t, s, dropped);
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -750,9 +805,52 @@ static ERL_NIF_TERM error_tuple(ErlNifEnv *env, ERL_NIF_TERM reason)
     return enif_make_tuple2(env, atom_error, reason);
 }
 
+/* One track/4 in shard s, whose lock the caller holds: the entry, its
+ * owner's monitor when the owner is new to the shard. *reply is set when
+ * the result is RT_OK (ok or noproc), RT_EXISTS or RT_FULL; *tracked
+ * when the entry stays. */
+static rt_result insert_locked(ErlNifEnv *env, tracker *t, shard *s,
+                               const term_key *key, uint64_t hash,
+                               ErlNifPid *owner, int64_t deadline,
+                               ERL_NIF_TERM *reply, int *tracked)
+{
+    reservation res = {t, s, 0};
+    rt_entry *e = NULL;
+    void *new_owner = NULL;
+    rt_result r = rt_insert_hashed(s->rt, key->data, key->size, hash,
+                                   (uint64_t)owner->pid, deadline,
+                                   reserve_slot, &res, &e, &new_owner);
+    *tracked = 0;
+    if (r == RT_OK) {
+        ((entry_payload *)rt_payload(e))->owner = *owner;
+        /* Monitoring under the lock: the down callback for this owner
+         * then cannot run before its entry is complete. */
+        if (new_owner &&
+            enif_monitor_process(env, t, owner, new_owner) != 0) {
+            rt_entry *gone =
+                rt_take_hashed(s->rt, key->data, key->size, hash);
+            rt_entry_free(s->rt, gone);
+            (void)rt_forget_owner(s->rt, (uint64_t)owner->pid);
+            release_slots(t, s, 1);
+            *reply = error_tuple(env, atom_noproc);
+        } else {
+            *reply = atom_ok;
+            *tracked = 1;
+        }
+    } else {
+        if (res.made) /* reserved, then out of memory */
+            release_slots(t, s, 1);
+        if (r == RT_FULL)
+            *reply = error_tuple(env, atom_full);
+        else if (r == RT_EXISTS)
+            *reply = error_tuple(env, atom_exists);
+    }
+    return r;
+}
+
 /* tracker_track(Tracker, Key, Owner, TimeoutMs): TimeoutMs -1 is
  * infinity. The key is hashed before any lock; only its shard's lock is
- * taken. */
+ * taken, unless the tracker looks full (see reserve_slot). */
 static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
                                       const ERL_NIF_TERM argv[])
 {
@@ -776,37 +874,20 @@ static ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     uint64_t hash = rt_hash(t->shards[0].rt, key.data, key.size);
     shard *s = shard_of(t, hash);
     ERL_NIF_TERM reply = atom_ok;
-    int tracked = 0;
-    reservation res = {t, 0};
-    rt_entry *e = NULL;
-    void *new_owner = NULL;
+    int tracked;
     shard_lock(s);
-    rt_result r = rt_insert_hashed(s->rt, key.data, key.size, hash,
-                                   (uint64_t)owner.pid, deadline,
-                                   reserve_slot, &res, &e, &new_owner);
-    if (r == RT_OK) {
-        ((entry_payload *)rt_payload(e))->owner = owner;
-        /* Monitoring under the lock: the down callback for this owner
-         * then cannot run before its entry is complete. */
-        if (new_owner &&
-            enif_monitor_process(env, t, &owner, new_owner) != 0) {
-            rt_entry *gone = rt_take_hashed(s->rt, key.data, key.size, hash);
-            rt_entry_free(s->rt, gone);
-            (void)rt_forget_owner(s->rt, (uint64_t)owner.pid);
-            release_slots(t, 1);
-            reply = error_tuple(env, atom_noproc);
-        } else {
-            tracked = 1;
-        }
-    } else {
-        if (res.made) /* reserved, then out of memory */
-            release_slots(t, 1);
-        if (r == RT_FULL)
-            reply = error_tuple(env, atom_full);
-        else if (r == RT_EXISTS)
-            reply = error_tuple(env, atom_exists);
-    }
+    rt_result r = insert_locked(env, t, s, &key, hash, &owner, deadline,
+                                &reply, &tracked);
     pthread_mutex_unlock(&s->lock);
+    if (r == RT_FULL) {
+        /* Full, or credit left in other shards: decide with every lock
+         * held and all credit given back. The key may have come in
+         * meanwhile: the insert checks again. */
+        lock_all_and_drain(t);
+        r = insert_locked(env, t, s, &key, hash, &owner, deadline, &reply,
+                          &tracked);
+        unlock_all(t);
+    }
     term_key_release(&key);
     if (tracked)
         announce_deadline(t, deadline);
@@ -833,7 +914,7 @@ static ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
     if (e) {
         owner = ((entry_payload *)rt_payload(e))->owner;
         rt_entry_free(s->rt, e);
-        release_slots(t, 1);
+        release_slots(t, s, 1);
         drop_idle_owners(env, t, s);
     }
     pthread_mutex_unlock(&s->lock);
