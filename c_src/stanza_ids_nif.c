@@ -24,9 +24,10 @@
  * key's shard is the top bits of its SipHash, computed before any lock,
  * so concurrent callers mostly take different locks (one lock made two
  * schedulers slower than one). What spans shards: the capacity, an
- * atomic count reserved before an entry goes in and released on every
- * way out, so the bound stays exact; the timer thread, which scans all
- * shards at one instant; and owner death, which visits all shards.
+ * atomic count of slots that shards take in chunks and hold as credit,
+ * with a slow path over all shards when it runs out, so the bound stays
+ * exact (see reserve_slot); the timer thread, which scans all shards at
+ * one instant; and owner death, which visits all shards.
  * Owners are monitored once per shard they use (at most 16 monitors),
  * and stay monitored there while idle up to ceil(capacity / 16) idle
  * owners per shard: monitoring per request would send two signals to
