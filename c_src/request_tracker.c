@@ -31,7 +31,12 @@ struct rt_table {
     size_t memory;
     rt_entry **buckets;
     owner_node **owners;
-    rt_entry **heap; /* capacity slots, min-heap on deadline */
+    rt_entry **heap; /* heap_slots slots, min-heap on deadline */
+    uint32_t heap_slots;
+    /* Tables of one tracker's shards are allocated one after another
+     * and written by every call on them: a cache line of padding keeps
+     * two shards' fields off one line (no false sharing between cores). */
+    char pad[64];
 };
 
 static void *table_alloc(rt_table *t, size_t n)
@@ -48,14 +53,18 @@ static void table_free(rt_table *t, void *p, size_t n)
     t->a.free(p);
 }
 
-rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
-                 size_t owner_payload_size, const siphash_key *key)
+rt_table *rt_new(const rt_alloc *a, uint32_t capacity, uint32_t initial,
+                 size_t payload_size, size_t owner_payload_size,
+                 const siphash_key *key)
 {
-    if (capacity == 0 || capacity > RT_MAX_CAPACITY || payload_size > 4096 ||
+    if (capacity == 0 || capacity > RT_MAX_CAPACITY || initial == 0 ||
+        initial > capacity || payload_size > 4096 ||
         owner_payload_size > 4096)
         return NULL;
+    /* The largest power of two not above initial: a caller that adds a
+     * margin to initial for the heap does not double the buckets. */
     uint32_t buckets = 1;
-    while (buckets < capacity)
+    while (buckets <= initial / 2)
         buckets <<= 1;
     rt_table *t = a->alloc(sizeof *t);
     if (!t)
@@ -77,7 +86,8 @@ rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
     t->owners = table_alloc(t, owners_bytes);
     if (t->owners)
         memset(t->owners, 0, owners_bytes);
-    t->heap = table_alloc(t, (size_t)capacity * sizeof(rt_entry *));
+    t->heap_slots = initial;
+    t->heap = table_alloc(t, (size_t)initial * sizeof(rt_entry *));
     if (!t->buckets || !t->owners || !t->heap) {
         rt_free(t);
         return NULL;
@@ -129,6 +139,25 @@ void rt_entry_free(rt_table *t, rt_entry *e)
 
 /* ---------------------------------------------------------------------- */
 /* The deadline heap                                                       */
+
+/* Doubles the heap (up to capacity) when it is full. The copy is O(n),
+ * but a shard sized with room above its expected share grows only when
+ * the keys pile into it far beyond that share, or while it is small. */
+static int heap_reserve(rt_table *t)
+{
+    if (t->count < t->heap_slots)
+        return 1;
+    uint32_t slots = t->heap_slots > t->capacity / 2 ? t->capacity
+                                                      : t->heap_slots * 2;
+    rt_entry **heap = table_alloc(t, (size_t)slots * sizeof *heap);
+    if (!heap)
+        return 0;
+    memcpy(heap, t->heap, (size_t)t->count * sizeof *heap);
+    table_free(t, t->heap, (size_t)t->heap_slots * sizeof *heap);
+    t->heap = heap;
+    t->heap_slots = slots;
+    return 1;
+}
 
 static void heap_set(rt_table *t, uint32_t i, rt_entry *e)
 {
@@ -313,7 +342,7 @@ uint32_t rt_owners(const rt_table *t)
 /* ---------------------------------------------------------------------- */
 /* Keys                                                                    */
 
-static uint64_t key_hash(const rt_table *t, const void *key, size_t len)
+uint64_t rt_hash(const rt_table *t, const void *key, size_t len)
 {
     uint64_t h[2];
     siphash128(&t->key, key, len, h);
@@ -349,11 +378,25 @@ rt_result rt_insert(rt_table *t, const void *key, size_t len, uint64_t owner,
 {
     if (len > RT_MAX_KEY)
         return RT_TOO_BIG;
-    uint64_t hash = key_hash(t, key, len);
+    return rt_insert_hashed(t, key, len, rt_hash(t, key, len), owner,
+                            deadline, NULL, NULL, out, new_owner);
+}
+
+rt_result rt_insert_hashed(rt_table *t, const void *key, size_t len,
+                           uint64_t hash, uint64_t owner, int64_t deadline,
+                           int (*admit)(void *), void *admit_ctx,
+                           rt_entry **out, void **new_owner)
+{
+    if (len > RT_MAX_KEY)
+        return RT_TOO_BIG;
     rt_entry **link = find_key(t, key, len, hash);
     if (*link)
         return RT_EXISTS;
     if (t->count == t->capacity)
+        return RT_FULL;
+    if (!heap_reserve(t))
+        return RT_NO_MEMORY;
+    if (admit && !admit(admit_ctx))
         return RT_FULL;
     rt_entry *e = table_alloc(t, entry_bytes(t, len));
     if (!e)
@@ -381,7 +424,15 @@ rt_entry *rt_take(rt_table *t, const void *key, size_t len)
 {
     if (len > RT_MAX_KEY)
         return NULL;
-    rt_entry *e = *find_key(t, key, len, key_hash(t, key, len));
+    return rt_take_hashed(t, key, len, rt_hash(t, key, len));
+}
+
+rt_entry *rt_take_hashed(rt_table *t, const void *key, size_t len,
+                         uint64_t hash)
+{
+    if (len > RT_MAX_KEY)
+        return NULL;
+    rt_entry *e = *find_key(t, key, len, hash);
     if (e)
         detach(t, e);
     return e;

@@ -9,6 +9,13 @@
  * doubly linked list drops all of a dead owner's entries in time
  * proportional to their number. Removal is exact: keys compare byte for
  * byte, the hash only narrows the search.
+ *
+ * A table may be one shard of several (the NIF keeps 16 per tracker,
+ * each under its own lock): the caller can then hash a key once with
+ * rt_hash, pick the shard from the hash's top bits and pass the hash to
+ * the _hashed calls (every shard shares the SipHash key, and buckets use
+ * the low bits), and can put a bound of its own across shards through
+ * rt_insert_hashed's admit callback.
  */
 #ifndef STANZA_REQUEST_TRACKER_H
 #define STANZA_REQUEST_TRACKER_H
@@ -53,9 +60,15 @@ typedef enum rt_result {
 } rt_result;
 
 /* payload_size bytes per entry and owner_payload_size bytes per owner
- * for the caller. At most capacity owners without entries are kept. */
-rt_table *rt_new(const rt_alloc *a, uint32_t capacity, size_t payload_size,
-                 size_t owner_payload_size, const siphash_key *key);
+ * for the caller. At most capacity owners without entries are kept.
+ * The deadline heap starts with initial slots (1 to capacity) and
+ * doubles when needed, up to capacity, so that a shard sized for its
+ * expected share does not preallocate the whole bound; the buckets are
+ * the largest power of two not above initial (chains stay short while
+ * the table holds up to about twice that). */
+rt_table *rt_new(const rt_alloc *a, uint32_t capacity, uint32_t initial,
+                 size_t payload_size, size_t owner_payload_size,
+                 const siphash_key *key);
 /* Frees the table and every entry in it. */
 void rt_free(rt_table *t);
 
@@ -65,9 +78,27 @@ void rt_free(rt_table *t);
 rt_result rt_insert(rt_table *t, const void *key, size_t len, uint64_t owner,
                     int64_t deadline, rt_entry **out, void **new_owner);
 
+/* The hash rt_insert and rt_take use for key: tables made with the same
+ * SipHash key give the same hash. */
+uint64_t rt_hash(const rt_table *t, const void *key, size_t len);
+
+/* rt_insert with the key's hash from rt_hash. When admit is not NULL it
+ * is called once the key is known to be new and the table not full, and
+ * the insert gives RT_FULL if it returns 0: a bound across shards is
+ * reserved there, after the RT_EXISTS check, so that a duplicate key
+ * never takes (even briefly) a slot of that bound. If admit returned 1
+ * and the result is not RT_OK (RT_NO_MEMORY), the caller gives the
+ * reservation back: admit_ctx can record that it was made. */
+rt_result rt_insert_hashed(rt_table *t, const void *key, size_t len,
+                           uint64_t hash, uint64_t owner, int64_t deadline,
+                           int (*admit)(void *), void *admit_ctx,
+                           rt_entry **out, void **new_owner);
+
 /* Removes and returns the entry for key, or NULL. The caller frees it with
  * rt_entry_free. */
 rt_entry *rt_take(rt_table *t, const void *key, size_t len);
+rt_entry *rt_take_hashed(rt_table *t, const void *key, size_t len,
+                         uint64_t hash);
 
 /* Removes and returns an entry whose deadline is <= now, earliest first,
  * or NULL. */

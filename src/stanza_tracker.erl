@@ -29,15 +29,22 @@
 %% `{error, full}'. A key already tracked gives `{error, exists}'.</li>
 %% <li>A tracker nobody references is freed by the garbage collector,
 %% entries, monitors and timer thread included.</li>
-%% <li>Owners are monitored once each, not once per request: an owner
-%% whose requests are all done stays monitored (so its next request costs
-%% no monitor), up to `capacity' such idle owners; past that, the owner
-%% idle longest is demonitored.</li>
+%% <li>The tracker is 16 shards by key hash, each with its own lock, so
+%% that concurrent callers rarely wait for each other; the capacity is
+%% exact for the whole tracker.</li>
+%% <li>Owners are monitored once per shard they have requests in (at
+%% most 16 monitors per owner), not once per request: an owner whose
+%% requests in a shard are all done stays monitored there (so its next
+%% request costs no monitor), up to `ceil(capacity / 16)' such idle owners
+%% per shard (about `capacity' in all); past that, the owner idle longest
+%% in that shard is demonitored.</li>
 %% </ul>
 %%
 %% Timeouts are kept by one thread per tracker, started by the first
-%% `track/4', sleeping until the earliest deadline: create one tracker for
-%% many processes (it is safe to share), not one per request.
+%% `track/4', sleeping until the earliest deadline of all shards; the
+%% timeouts that are due together are sent earliest first. Create one
+%% tracker for many processes (it is safe to share), not one per
+%% request.
 -module(stanza_tracker).
 
 -export([new/0, new/1, track/4, take/2, stats/1]).

@@ -94,6 +94,97 @@ exactly_once_take_under_races_test_() ->
         ?assertEqual(0, size_of(T))
     end}.
 
+%% 8 processes race to track 4000 distinct keys (spread over all shards)
+%% into a tracker for 1000: exactly 1000 succeed, the rest get
+%% {error, full}. Then 8 processes race to take every key: each tracked
+%% key is won once, and every slot comes back (exactly 1000 again).
+exact_capacity_under_races_test_() ->
+    {timeout, 60, fun() ->
+        T = stanza_tracker:new(#{capacity => 1000}),
+        Keys = fun(I) -> [{?JID, I, N} || N <- lists:seq(1, 500)] end,
+        Fill = fun() ->
+                       race(8, fun(I) ->
+                                       [{K, stanza_tracker:track(T, K, self_of(T), infinity)}
+                                        || K <- Keys(I)]
+                               end)
+               end,
+        Results = Fill(),
+        Tracked = [K || {K, ok} <- Results],
+        ?assertEqual(1000, length(Tracked)),
+        ?assertEqual(3000, length([K || {K, {error, full}} <- Results])),
+        ?assertEqual(1000, size_of(T)),
+        All = [K || {K, _} <- Results],
+        Won = race(8, fun(I) ->
+                              [K || K <- shuffle(All, I),
+                                    stanza_tracker:take(T, K) =:= {ok, self_of(T)}]
+                      end),
+        ?assertEqual(lists:sort(Tracked), lists:sort(Won)),
+        ?assertEqual(0, size_of(T)),
+        ?assertEqual(1000, length([ok || {_, ok} <- Fill()])),
+        ?assertEqual(1000, size_of(T))
+    end}.
+
+%% 8 processes each track and take their own keys in a loop, with
+%% timeouts short enough that many expire first: no slot is lost or
+%% doubled on any path, so the tracker can be filled to exactly its
+%% capacity after. (The timeouts go to a sink process, not to this one.)
+capacity_survives_churn_test_() ->
+    {timeout, 60, fun() ->
+        Cap = 64,
+        T = stanza_tracker:new(#{capacity => Cap}),
+        Sink = spawn_link(fun Loop() -> receive stop -> ok; _ -> Loop() end end),
+        _ = race(8, fun(I) ->
+                            [begin
+                                 K = {I, N},
+                                 case stanza_tracker:track(T, K, Sink, N rem 3) of
+                                     ok -> _ = stanza_tracker:take(T, K);
+                                     {error, full} -> ok
+                                 end
+                             end || N <- lists:seq(1, 2000)]
+                    end),
+        ?assert(poll(fun() -> size_of(T) =:= 0 end, 10000)),
+        Got = [stanza_tracker:track(T, {fill, N}, self(), infinity)
+               || N <- lists:seq(1, Cap + 10)],
+        ?assertEqual(Cap, length([ok || ok <- Got])),
+        ?assertEqual(10, length([full || {error, full} <- Got])),
+        Sink ! stop
+    end}.
+
+%% Owners with entries in every shard die together: all their entries go,
+%% their slots come back, a live owner's entries stay.
+owner_death_in_many_shards_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(#{capacity => 2100}),
+        Owners = [spawn(fun() -> receive stop -> ok end end) || _ <- [1, 2, 3, 4]],
+        [ok = stanza_tracker:track(T, {dead, O, N}, O, 600000)
+         || O <- Owners, N <- lists:seq(1, 500)],
+        [ok = stanza_tracker:track(T, {alive, N}, self(), infinity)
+         || N <- lists:seq(1, 100)],
+        ?assertEqual(2100, size_of(T)),
+        ?assertEqual({error, full}, stanza_tracker:track(T, one_more, self(), 10)),
+        [exit(O, kill) || O <- Owners],
+        ?assert(poll(fun() -> size_of(T) =:= 100 end, 10000)),
+        [?assertEqual(error, stanza_tracker:take(T, {dead, O, N}))
+         || O <- Owners, N <- [1, 250, 500]],
+        [ok = stanza_tracker:track(T, {again, N}, self(), infinity)
+         || N <- lists:seq(1, 2000)],
+        ?assertEqual({error, full}, stanza_tracker:track(T, one_more, self(), 10)),
+        [?assertEqual({ok, self()}, stanza_tracker:take(T, {alive, N}))
+         || N <- lists:seq(1, 100)]
+    end}.
+
+%% Keys in all shards with deadlines in tracking order: the timeouts come
+%% earliest first (each shard's in order, and merged across shards).
+expiry_order_across_shards_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(),
+        Keys = [{order, N} || N <- lists:seq(1, 300)],
+        [ok = stanza_tracker:track(T, K, self(), 20 + N) || {order, N} = K <- Keys],
+        Got = receive_timeouts(length(Keys)),
+        ?assertEqual(Keys, Got),
+        ?assertEqual(0, size_of(T))
+    end}.
+
 %% The owner is the test process: a winner sees that pid.
 self_of(_T) ->
     get(owner).
@@ -193,21 +284,47 @@ owner_death_drops_entries_test_() ->
         ?assertEqual({ok, self()}, stanza_tracker:take(T, {alive, 1}))
     end}.
 
-%% An owner is monitored once while it has entries and stays monitored
-%% when idle, up to `capacity' idle owners: past that, the owner idle
-%% longest is demonitored.
+%% The tracker's shards (c_src/stanza_ids_nif.c, SHARD_BITS): an owner is
+%% monitored at most once per shard.
+-define(SHARDS, 16).
+
+monitors(P) ->
+    {monitored_by, By} = process_info(P, monitored_by),
+    length(By).
+
+%% An owner is monitored once per shard it has entries in, not once per
+%% request, and stays monitored there when idle, up to ceil(capacity /
+%% 16) idle owners per shard: past that, the owner idle longest in that
+%% shard is demonitored.
+owner_monitored_once_per_shard_test() ->
+    T = stanza_tracker:new(),
+    P = spawn_link(fun() -> receive stop -> ok end end),
+    [begin
+         ok = stanza_tracker:track(T, {k, N}, P, infinity),
+         {ok, P} = stanza_tracker:take(T, {k, N})
+     end || N <- lists:seq(1, 1000)],
+    M = monitors(P),
+    ?assert(M >= 1 andalso M =< ?SHARDS),
+    ?assertEqual(0, size_of(T)),
+    P ! stop.
+
 idle_owners_are_bounded_test_() ->
     {timeout, 30, fun() ->
+        %% Capacity 2: one idle owner per shard.
         T = stanza_tracker:new(#{capacity => 2}),
         Ps = [spawn_link(fun() -> receive stop -> ok end end) || _ <- [1, 2, 3]],
-        Monitors = fun() -> [length(element(2, process_info(P, monitored_by)))
-                             || P <- Ps] end,
+        Monitors = fun() -> [monitors(P) || P <- Ps] end,
         [begin
              ok = stanza_tracker:track(T, {k, P, N}, P, infinity),
              {ok, P} = stanza_tracker:take(T, {k, P, N})
-         end || P <- Ps, N <- [1, 2]],
-        _ = poll(fun() -> Monitors() =:= [0, 1, 1] end, 3000),
-        ?assertEqual([0, 1, 1], Monitors()),
+         end || P <- Ps, N <- lists:seq(1, 200)],
+        _ = poll(fun() -> lists:sum(Monitors()) =< ?SHARDS end, 3000),
+        Ms = Monitors(),
+        ?assert(lists:sum(Ms) =< ?SHARDS),
+        %% The last owner's requests came last: it is the one kept idle
+        %% in every shard it used, the first owner in none.
+        ?assertMatch([0, _, _], Ms),
+        ?assert(lists:last(Ms) >= 1),
         %% T is used here, so the collections in poll/2 cannot free it.
         ?assertEqual(0, size_of(T)),
         [P ! stop || P <- Ps]

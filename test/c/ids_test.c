@@ -224,16 +224,16 @@ typedef struct payload {
     int tag;
 } payload;
 
-static rt_table *new_tracker(uint32_t capacity)
+static rt_table *new_tracker(uint32_t capacity, uint32_t initial)
 {
     siphash_key key = {next_random(), next_random()};
-    return rt_new(&rt_counted, capacity, sizeof(payload), sizeof(payload),
+    return rt_new(&rt_counted, capacity, initial, sizeof(payload), sizeof(payload),
                   &key);
 }
 
 static void test_tracker_basics(void)
 {
-    rt_table *t = new_tracker(3);
+    rt_table *t = new_tracker(3, 3);
     CHECK(t != NULL);
     size_t empty = rt_memory(t);
     rt_entry *e;
@@ -284,7 +284,7 @@ static void test_tracker_basics(void)
 
     /* One owner payload per owner, kept while the owner is idle; beyond
      * the idle limit the owner idle longest goes first. */
-    t = new_tracker(10);
+    t = new_tracker(10, 10);
     rt_set_idle_max(t, 1);
     payload out;
     CHECK(rt_insert(t, "a", 1, 1, 5, &e, &fresh) == RT_OK && fresh != NULL);
@@ -305,9 +305,9 @@ static void test_tracker_basics(void)
 
     for (long n = 1; n <= 4; n++) {
         fail_countdown = n;
-        CHECK(new_tracker(10) == NULL);
+        CHECK(new_tracker(10, 10) == NULL);
     }
-    t = new_tracker(10);
+    t = new_tracker(10, 10);
     empty = rt_memory(t);
     fail_countdown = 1;
     CHECK(rt_insert(t, "a", 1, 1, 1, &e, &fresh) == RT_NO_MEMORY);
@@ -336,9 +336,10 @@ typedef struct live_key {
     int64_t deadline;
 } live_key;
 
-static void test_tracker_model(uint32_t capacity, int keys, int steps)
+static void test_tracker_model(uint32_t capacity, uint32_t initial, int keys,
+                               int steps)
 {
-    rt_table *t = new_tracker(capacity);
+    rt_table *t = new_tracker(capacity, initial);
     live_key *model = calloc((size_t)keys, sizeof *model);
     CHECK(t != NULL && model != NULL);
     if (!t || !model)
@@ -414,6 +415,168 @@ static void test_tracker_model(uint32_t capacity, int keys, int steps)
     CHECK(live_allocations == 0);
 }
 
+/* A bound kept outside the table, as the NIF keeps one across shards. */
+typedef struct bound {
+    uint32_t count, max;
+    int calls, reserved;
+} bound;
+
+static int admit_bound(void *ctx)
+{
+    bound *b = ctx;
+    b->calls++;
+    b->reserved = b->count < b->max;
+    if (b->reserved)
+        b->count++;
+    return b->reserved;
+}
+
+static void test_tracker_hashed(void)
+{
+    rt_table *t = new_tracker(10, 10);
+    siphash_key key = {next_random(), next_random()};
+    rt_table *u = rt_new(&rt_counted, 10, 10, 8, 8, &key);
+    rt_table *v = rt_new(&rt_counted, 10, 1, 8, 8, &key);
+    CHECK(t && u && v);
+    if (!t || !u || !v)
+        return;
+    /* Tables with one SipHash key hash alike: the caller picks a shard. */
+    CHECK(rt_hash(u, "k1", 2) == rt_hash(v, "k1", 2));
+    CHECK(rt_hash(u, "k1", 2) != rt_hash(u, "k2", 2));
+
+    bound b = {0, 1, 0, 0};
+    rt_entry *e;
+    void *fresh;
+    uint64_t h = rt_hash(t, "a", 1);
+    CHECK(rt_insert_hashed(t, "a", 1, h, 1, 5, admit_bound, &b, &e, &fresh) ==
+          RT_OK);
+    CHECK(b.calls == 1 && b.count == 1);
+    /* A duplicate is refused before the bound is asked. */
+    CHECK(rt_insert_hashed(t, "a", 1, h, 1, 5, admit_bound, &b, &e, &fresh) ==
+          RT_EXISTS);
+    CHECK(b.calls == 1);
+    /* The bound refuses: full, nothing inserted. */
+    CHECK(rt_insert(t, "b", 1, 1, 5, &e, &fresh) == RT_OK);
+    rt_entry_free(t, rt_take(t, "b", 1));
+    CHECK(rt_insert_hashed(t, "b", 1, rt_hash(t, "b", 1), 1, 5, admit_bound,
+                           &b, &e, &fresh) == RT_FULL);
+    CHECK(b.calls == 2 && !b.reserved && rt_size(t) == 1);
+    /* The entry allocation fails after the reservation: the caller sees
+     * it in its context and gives it back. */
+    b.max = 2;
+    fail_countdown = 1;
+    CHECK(rt_insert_hashed(t, "c", 1, rt_hash(t, "c", 1), 1, 5, admit_bound,
+                           &b, &e, &fresh) == RT_NO_MEMORY);
+    fail_countdown = 0;
+    CHECK(b.reserved && rt_size(t) == 1);
+    e = rt_take_hashed(t, "a", 1, h);
+    CHECK(e && e->owner == 1);
+    rt_entry_free(t, e);
+    CHECK(rt_take_hashed(t, "a", 1, h) == NULL);
+    rt_free(t);
+    rt_free(u);
+    rt_free(v);
+    CHECK(live_allocations == 0);
+}
+
+/* The NIF's layout without the BEAM: 16 tables sharing a SipHash key, a
+ * key's shard from its hash's top bits, one bound across them through
+ * admit, expiry from every shard at one instant (each shard earliest
+ * first), an owner's death visiting every shard. Checked against the
+ * same model as one table. */
+#define TEST_SHARDS 16
+
+static void test_tracker_shards(uint32_t capacity, int keys, int steps)
+{
+    siphash_key key = {next_random(), next_random()};
+    rt_table *shard[TEST_SHARDS];
+    uint32_t share = (capacity + TEST_SHARDS - 1) / TEST_SHARDS;
+    live_key *model = calloc((size_t)keys, sizeof *model);
+    int ok = model != NULL;
+    for (int s = 0; s < TEST_SHARDS; s++) {
+        shard[s] = rt_new(&rt_counted, capacity, share, sizeof(payload),
+                          sizeof(payload), &key);
+        ok = ok && shard[s];
+    }
+    CHECK(ok);
+    if (!ok)
+        return;
+    bound b = {0, capacity, 0, 0};
+    int64_t now = 0;
+    for (int i = 0; i < steps; i++) {
+        int k = (int)(next_random() % (uint64_t)keys);
+        char kb[16];
+        int len = snprintf(kb, sizeof kb, "k%d", k);
+        uint64_t h = rt_hash(shard[0], kb, (size_t)len);
+        rt_table *t = shard[h >> 60];
+        rt_entry *e;
+        void *fresh;
+        switch (next_random() % 5) {
+        case 0:
+        case 1: {
+            uint64_t owner = next_random() % 4;
+            int64_t deadline = now + (int64_t)(next_random() % 50);
+            rt_result want = model[k].present ? RT_EXISTS
+                             : b.count == capacity ? RT_FULL
+                                                   : RT_OK;
+            CHECK(rt_insert_hashed(t, kb, (size_t)len, h, owner, deadline,
+                                   admit_bound, &b, &e, &fresh) == want);
+            if (want == RT_OK)
+                model[k] = (live_key){1, owner, deadline};
+            break;
+        }
+        case 2:
+            e = rt_take_hashed(t, kb, (size_t)len, h);
+            CHECK((e != NULL) == model[k].present);
+            if (e) {
+                CHECK(e->owner == model[k].owner);
+                rt_entry_free(t, e);
+                model[k].present = 0;
+                b.count--;
+            }
+            break;
+        case 3:
+            now += (int64_t)(next_random() % 20);
+            for (int s = 0; s < TEST_SHARDS; s++) {
+                int64_t last = INT64_MIN;
+                while ((e = rt_pop_expired(shard[s], now))) {
+                    CHECK(e->deadline <= now && e->deadline >= last);
+                    last = e->deadline;
+                    int j = key_number(shard[s], e);
+                    CHECK(model[j].present && model[j].deadline == e->deadline);
+                    model[j].present = 0;
+                    b.count--;
+                    rt_entry_free(shard[s], e);
+                }
+            }
+            for (int j = 0; j < keys; j++)
+                CHECK(!model[j].present || model[j].deadline > now);
+            break;
+        default: {
+            uint64_t owner = next_random() % 4;
+            for (int s = 0; s < TEST_SHARDS; s++) {
+                while ((e = rt_pop_owner(shard[s], owner))) {
+                    int j = key_number(shard[s], e);
+                    CHECK(model[j].present && model[j].owner == owner);
+                    model[j].present = 0;
+                    b.count--;
+                    rt_entry_free(shard[s], e);
+                }
+                (void)rt_forget_owner(shard[s], owner);
+            }
+        }
+        }
+        uint32_t sum = 0;
+        for (int s = 0; s < TEST_SHARDS; s++)
+            sum += rt_size(shard[s]);
+        CHECK(sum == b.count && b.count <= capacity);
+    }
+    free(model);
+    for (int s = 0; s < TEST_SHARDS; s++)
+        rt_free(shard[s]);
+    CHECK(live_allocations == 0);
+}
+
 int main(void)
 {
     test_siphash();
@@ -424,8 +587,15 @@ int main(void)
     test_dedup_model(16, 30, 40, 20000);
     test_dedup_model(1000, 200, 3000, 50000);
     test_tracker_basics();
-    test_tracker_model(8, 20, 20000);
-    test_tracker_model(1000, 3000, 100000);
+    test_tracker_model(8, 8, 20, 20000);
+    test_tracker_model(1000, 1000, 3000, 100000);
+    /* Heaps that start at one slot and double (8: 1, 2, 4, 8; 1000: up
+     * to 512, then the capacity). */
+    test_tracker_model(8, 1, 20, 20000);
+    test_tracker_model(1000, 1, 3000, 100000);
+    test_tracker_hashed();
+    test_tracker_shards(1, 2000, 100000);
+    test_tracker_shards(100, 3000, 100000);
     if (failures) {
         fprintf(stderr, "ids_test: %d failure(s)\n", failures);
         return 1;
