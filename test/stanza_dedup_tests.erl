@@ -136,19 +136,7 @@ close_frees_at_once_test() ->
     ?assertEqual(ok, stanza_dedup:close(T)).
 
 poll(Fun, Timeout) ->
-    Deadline = erlang:monotonic_time(millisecond) + Timeout,
-    poll_until(Fun, Deadline).
-
-poll_until(Fun, Deadline) ->
-    erlang:garbage_collect(),
-    case Fun() of
-        true -> true;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> false;
-                false -> timer:sleep(20), poll_until(Fun, Deadline)
-            end
-    end.
+    stanza_test_util:poll(Fun, Timeout).
 
 bad_arguments_test() ->
     T = new(10, 1000),

@@ -71,15 +71,7 @@ roster(Items) ->
        <<"</query></iq>">>]).
 
 wait_until(Fun) ->
-    wait_until(Fun, 200).
-
-wait_until(Fun, 0) ->
-    Fun();
-wait_until(Fun, N) ->
-    case Fun() of
-        true -> true;
-        false -> timer:sleep(10), wait_until(Fun, N - 1)
-    end.
+    stanza_test_util:poll(Fun, 2000).
 
 %%====================================================================
 %% API
@@ -401,13 +393,18 @@ error_after_fragments_test_() ->
                      ok = stanza_port:close(P)
              end} || {Name, Opts, Input} <- Cases]}.
 
-reset_and_close_mid_fragments_test() ->
+%% A parser in the middle of a big stanza, parts of which the owner keeps.
+mid_fragments() ->
     Half = binary:part(big_mixed_stanza(), 0, 1000000),
     {ok, P} = stanza_port:new(),
     Port = stanza_port:port(P),
     {ok, [_]} = stanza_port:parse(P, ?HEADER),
     {ok, []} = stanza_port:parse(P, Half),
     ?assertNotEqual(undefined, get({stanza_port, Port})),
+    {P, Port, Half}.
+
+reset_and_close_mid_fragments_test() ->
+    {P, Port, Half} = mid_fragments(),
     ok = stanza_port:reset(P),
     ?assertEqual(undefined, get({stanza_port, Port})),
     ?assertMatch({ok, [_, {xmlstreamelement, {xmlelement, <<"a">>, [], []}}]},
@@ -419,23 +416,15 @@ reset_and_close_mid_fragments_test() ->
 %% A port closed under its owner mid-stanza: the parts the owner kept go
 %% with the next call that finds it closed.
 port_closed_mid_fragments_test() ->
-    Half = binary:part(big_mixed_stanza(), 0, 1000000),
-    {ok, P} = stanza_port:new(),
-    Port = stanza_port:port(P),
-    {ok, [_]} = stanza_port:parse(P, ?HEADER),
-    {ok, []} = stanza_port:parse(P, Half),
-    ?assertNotEqual(undefined, get({stanza_port, Port})),
+    {P, Port, _Half} = mid_fragments(),
     true = erlang:port_close(Port),
     ?assertEqual({error, closed}, stanza_port:parse(P, <<"<a/>">>)),
     ?assertEqual(undefined, get({stanza_port, Port})).
 
 controlling_process_mid_fragments_is_busy_test() ->
+    {P, _Port, Half} = mid_fragments(),
     Big = big_mixed_stanza(),
-    Half = binary:part(Big, 0, 1000000),
-    Rest = binary:part(Big, 1000000, byte_size(Big) - 1000000),
-    {ok, P} = stanza_port:new(),
-    {ok, [_]} = stanza_port:parse(P, ?HEADER),
-    {ok, []} = stanza_port:parse(P, Half),
+    Rest = binary:part(Big, byte_size(Half), byte_size(Big) - byte_size(Half)),
     Other = spawn(fun() -> receive stop -> ok end end),
     ?assertEqual({error, busy}, stanza_port:controlling_process(P, Other)),
     {ok, [{xmlstreamelement, _}]} = stanza_port:parse(P, Rest),

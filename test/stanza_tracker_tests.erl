@@ -414,16 +414,4 @@ bad_arguments_test() ->
     ?assertEqual(0, size_of(T)).
 
 poll(Fun, Timeout) ->
-    Deadline = erlang:monotonic_time(millisecond) + Timeout,
-    poll_until(Fun, Deadline).
-
-poll_until(Fun, Deadline) ->
-    erlang:garbage_collect(),
-    case Fun() of
-        true -> true;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> false;
-                false -> timer:sleep(20), poll_until(Fun, Deadline)
-            end
-    end.
+    stanza_test_util:poll(Fun, Timeout).
