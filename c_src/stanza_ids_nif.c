@@ -294,6 +294,20 @@ static ERL_NIF_TERM dedup_seen_nif(ErlNifEnv *env, int argc,
     return seen ? atom_true : atom_false;
 }
 
+/* #{size, capacity, memory}: what the stats calls of both tables give. */
+static ERL_NIF_TERM stats_map(ErlNifEnv *env, uint64_t size,
+                              uint64_t capacity, uint64_t memory)
+{
+    ERL_NIF_TERM keys[3] = {atom_size, atom_capacity, atom_memory};
+    ERL_NIF_TERM values[3] = {enif_make_uint64(env, size),
+                              enif_make_uint64(env, capacity),
+                              enif_make_uint64(env, memory)};
+    ERL_NIF_TERM map;
+    if (!enif_make_map_from_arrays(env, keys, values, 3, &map))
+        return out_of_memory(env);
+    return map;
+}
+
 static ERL_NIF_TERM dedup_stats_nif(ErlNifEnv *env, int argc,
                                     const ERL_NIF_TERM argv[])
 {
@@ -313,14 +327,7 @@ static ERL_NIF_TERM dedup_stats_nif(ErlNifEnv *env, int argc,
     enif_mutex_unlock(d->lock);
     if (closed)
         return atom_closed;
-    ERL_NIF_TERM keys[3] = {atom_size, atom_capacity, atom_memory};
-    ERL_NIF_TERM values[3] = {enif_make_uint64(env, size),
-                              enif_make_uint64(env, capacity),
-                              enif_make_uint64(env, memory)};
-    ERL_NIF_TERM map;
-    if (!enif_make_map_from_arrays(env, keys, values, 3, &map))
-        return out_of_memory(env);
-    return map;
+    return stats_map(env, size, capacity, memory);
 }
 
 /* Frees the table now rather than at garbage collection. */
@@ -945,14 +952,7 @@ static ERL_NIF_TERM tracker_stats_nif(ErlNifEnv *env, int argc,
         memory += rt_memory(s->rt);
         pthread_mutex_unlock(&s->lock);
     }
-    ERL_NIF_TERM keys[3] = {atom_size, atom_capacity, atom_memory};
-    ERL_NIF_TERM values[3] = {enif_make_uint64(env, size),
-                              enif_make_uint64(env, t->capacity),
-                              enif_make_uint64(env, memory)};
-    ERL_NIF_TERM map;
-    if (!enif_make_map_from_arrays(env, keys, values, 3, &map))
-        return out_of_memory(env);
-    return map;
+    return stats_map(env, size, t->capacity, memory);
 }
 
 static ERL_NIF_TERM live_nif(ErlNifEnv *env, int argc,

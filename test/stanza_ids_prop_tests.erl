@@ -2,13 +2,12 @@
 %% Erlang models, run from EUnit: random operation sequences through the
 %% NIF must answer what the models answer.
 %%
-%% Debian's erlang-proper has no proper.hrl: the one macro used is written
-%% on PropEr's API, as in stanza_stream_prop_tests.
+%% PropEr's macros come from stanza_proper.hrl (Debian has no proper.hrl).
 -module(stanza_ids_prop_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("stanza_proper.hrl").
 
--define(FORALL(X, Type, Prop), proper:forall(Type, fun(X) -> Prop end)).
 
 dedup_matches_model_test_() ->
     {timeout, 120, ?_assert(check(prop_dedup_matches_model(), 300))}.

@@ -8,6 +8,7 @@
 -module(stanza_port_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("stanza_proper.hrl").
 
 %% Run in peer VMs.
 -export([load_from/1, check_parity_property/1]).
@@ -16,9 +17,6 @@
 -define(HEADER, <<"<stream:stream xmlns='jabber:client' "
                   "xmlns:stream='http://etherx.jabber.org/streams'>">>).
 
--define(FORALL(X, Type, Prop), proper:forall(Type, fun(X) -> Prop end)).
--define(WHENFAIL(Action, Prop),
-        proper:whenfail(fun() -> Action end, fun() -> Prop end)).
 
 %%====================================================================
 %% Helpers

@@ -8,22 +8,17 @@
 %% the same for every chunking, byte by byte included, and the elements
 %% must be the generated trees, in every format.
 %%
-%% Debian's erlang-proper package has no proper.hrl (that file is in
-%% erlang-proper-dev), so the few macros used are written on PropEr's API.
+%% PropEr's macros come from stanza_proper.hrl (Debian has no proper.hrl).
 -module(stanza_stream_prop_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("stanza_proper.hrl").
 
 %% Run in a peer VM by push_mode_equals_pull_mode_test_/0.
 -export([check_push_property/1]).
 %% The generators, shared with the NIF/driver parity properties.
 -export([chunked_stream/1, split/2]).
 
--define(FORALL(X, Type, Prop), proper:forall(Type, fun(X) -> Prop end)).
--define(BIND(X, Type, Gen), proper_types:bind(Type, fun(X) -> Gen end, false)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(WHENFAIL(Action, Prop),
-        proper:whenfail(fun() -> Action end, fun() -> Prop end)).
 
 -define(FORMATS, [binary, legacy, xmlel]).
 -define(STREAM_NS, <<"http://etherx.jabber.org/streams">>).

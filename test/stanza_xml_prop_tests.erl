@@ -1,20 +1,15 @@
 %% PropEr properties of the serializer, run from EUnit, and its canonical
 %% form on the benchmark corpus.
 %%
-%% Debian's erlang-proper package has no proper.hrl (that file is in
-%% erlang-proper-dev), so the few macros used are written on PropEr's API.
+%% PropEr's macros come from stanza_proper.hrl (Debian has no proper.hrl).
 -module(stanza_xml_prop_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("stanza_proper.hrl").
 
 %% Run in a peer VM.
 -export([check_any_term/1]).
 
--define(FORALL(X, Type, Prop), proper:forall(Type, fun(X) -> Prop end)).
--define(BIND(X, Type, Gen), proper_types:bind(Type, fun(X) -> Gen end, false)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(WHENFAIL(Action, Prop),
-        proper:whenfail(fun() -> Action end, fun() -> Prop end)).
 
 -define(FORMATS, [binary, legacy, xmlel]).
 
