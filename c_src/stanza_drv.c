@@ -9,17 +9,18 @@
  *   port_command(Port, Bytes)   parse; the owner receives
  *                               {stanza_port, Port, more, Events} zero or
  *                               more times, then {stanza_port, Port, done,
- *                               Events}. A caller that is not the owner
- *                               gets {stanza_port, Port, not_owner}.
+ *                               Events} (more_marked and done_marked, and
+ *                               fragment messages for big stanzas: see
+ *                               drv_builder.h). A caller that is not the
+ *                               owner gets {stanza_port, Port, not_owner}.
  *   port_control(Port, 1, Opts) configure (before any data): Format:8,
  *                               Drop:8, ElementMode:8, MaxDepth:64,
  *                               MaxStanzaSize:64 (0 = none), big-endian.
  *   port_control(Port, 2, _)    reset.
  *   port_control(Port, 3, _)    statistics (see stats_reply).
+ *   port_control(Port, 4, _)    continue after a `more' message.
  * Every control replies with a status byte first: 0 ok, 1 not owner,
  * 2 bad argument, 3 out of memory.
- *
- *   port_control(Port, 4, _)    continue after a `more' message.
  *
  * Scheduling. Bytes are queued with driver_enqv (binaries are referenced,
  * not copied) and fed to the core in slices. When the slice of the
@@ -271,14 +272,15 @@ static void skip_command(port_state *s)
 }
 
 /*
- * Feeds at most one slice of the current command to the core. Returns 0,
- * or -1 when the core failed (its error is then queued as an event).
+ * Feeds at most one slice of the current command to the core. When the
+ * core fails, its error is queued as an event and the rest of the
+ * command is dropped.
  */
-static int feed_slice(port_state *s)
+static void feed_slice(port_state *s)
 {
     size_t *left = &s->pending[s->pending_head];
     if (stz_core_error(s->core)->kind != STZ_ERR_NONE)
-        return -1; /* reported already by process */
+        return; /* reported already by process */
     int vlen;
     SysIOVec *iov = driver_peekq(s->port, &vlen);
     size_t n = 0;
@@ -303,9 +305,7 @@ static int feed_slice(port_state *s)
     if (rc) {
         add_error_event(s);
         skip_command(s);
-        return -1;
     }
-    return 0;
 }
 
 /* Reports the time used since started to the scheduler; true when the
@@ -354,7 +354,7 @@ static void process(port_state *s)
         int first = 1;
         while (first || s->pending[s->pending_head] > 0) {
             first = 0;
-            (void)feed_slice(s);
+            feed_slice(s);
             if (s->pending[s->pending_head] > 0 &&
                 time_is_up(s, started, &reported)) {
                 yield(s, started);
