@@ -669,7 +669,10 @@ static void check_held_back(stz_core *c)
                      c->last_event_end);
 }
 
-static void record_expat_error(stz_core *c)
+/* piece_start: where the bytes of the failed XML_Parse call began, the
+ * offset to report when expat knows no position (it failed before
+ * parsing anything, out of memory: XML_GetCurrentByteIndex is then -1). */
+static void record_expat_error(stz_core *c, long long piece_start)
 {
     enum XML_Error code = XML_GetErrorCode(c->parser);
     stz_error_kind kind = STZ_ERR_NOT_WELL_FORMED;
@@ -682,17 +685,19 @@ static void record_expat_error(stz_core *c)
         rkind = STZ_RESTRICTED_ENTITY_REF;
     }
     const char *message = XML_ErrorString(code);
+    long long offset = (long long)XML_GetCurrentByteIndex(c->parser);
     record_error(c, kind, rkind, (int)code, message ? message : "error",
-                 (long long)XML_GetCurrentByteIndex(c->parser));
+                 offset >= 0 ? offset : piece_start);
 }
 
 static int feed_piece(stz_core *c, const char *data, size_t len, int final)
 {
+    long long piece_start = c->fed;
     enum XML_Status st = XML_Parse(c->parser, data, (int)len, final);
     c->fed += (long long)len;
     if (st == XML_STATUS_ERROR) {
         if (!failed(c))
-            record_expat_error(c);
+            record_expat_error(c, piece_start);
         return -1;
     }
     return 0;
