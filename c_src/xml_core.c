@@ -758,12 +758,17 @@ int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
 {
     if (failed(c))
         return -1;
+    if (len == 0 && !final) /* nothing for expat to do */
+        return 0;
     if (ensure_parser(c)) {
         record_error(c, STZ_ERR_NO_MEMORY, 0, 0, "out of memory", c->fed);
         return -1;
     }
     unsigned long long held = (unsigned long long)(c->fed - c->last_event_end);
-    if (held < DEFER_MIN && c->deferred.len == 0)
+    /* An empty final feed with nothing deferred goes straight to expat
+     * too: the deferred buffer may not be allocated, and NULL + 0 is
+     * undefined behaviour. */
+    if (c->deferred.len == 0 && (held < DEFER_MIN || len == 0))
         return feed_expat(c, data, len, final);
 
     long long start = c->fed + (long long)c->deferred.len;

@@ -191,6 +191,30 @@ static void check_linear_rereads(const char *name, const char *open,
     stz_core_free(c);
 }
 
+/* Empty feeds while the core defers bytes behind a big token: nothing to
+ * append, maybe no buffer yet (the fuzzer found NULL + 0 there, which
+ * UBSan reports), and an empty final feed ends the stream. */
+static void check_empty_feeds(void)
+{
+    static trace t;
+    static char big[6000];
+    checks++;
+    stz_options o = {.max_depth = 16};
+    stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    stz_core *c = stz_core_new(&counting_allocator, &o, &b);
+    memset(big, 'a', sizeof big);
+    int bad = !c || stz_core_feed(c, "<s><m a='", 9, 0) != 0 ||
+              stz_core_feed(c, big, sizeof big, 0) != 0 ||
+              stz_core_feed(c, "", 0, 0) != 0 ||
+              stz_core_feed(c, "", 0, 1) == 0; /* unclosed: an error */
+    stz_core_free(c);
+    if (bad) {
+        fprintf(stderr, "empty feeds: unexpected result\n");
+        failures++;
+    }
+}
+
 /* Between stanzas only the stream's end tag may be held back beyond the
  * stanza limit, by END_TAG_SLACK at most. */
 static void check_end_tag_slack(void)
@@ -269,6 +293,7 @@ int main(void)
     check_reset();
 
     check_end_tag_slack();
+    check_empty_feeds();
 
     char piece[1025];
     memset(piece, 'a', 1024);
