@@ -781,8 +781,13 @@ int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
         check_held_back(c);
         return failed(c) ? -1 : 0;
     }
-    int rc = feed_expat(c, c->deferred.data, c->deferred.len, final);
+    /* Emptied first: check_held_back counts deferred bytes as received
+     * on top of those fed, so while expat reads them they are fed, not
+     * deferred (else counted twice: a false "too big"). Nothing appends
+     * to the buffer during the call, so its bytes stay put. */
+    size_t n = c->deferred.len;
     c->deferred.len = 0;
+    int rc = feed_expat(c, c->deferred.data, n, final);
     if (c->deferred.cap > 4 * DEFER_MIN) /* do not keep a big buffer idle */
         buf_free(c, &c->deferred);
     return rc;
