@@ -16,6 +16,10 @@ enum {
     SCAN_PI,      /* "<?", waiting for "?>" */
     SCAN_PI_Q,    /* "<? ... ?" */
     SCAN_REF,     /* "&", waiting for ';' */
+    SCAN_NAME,    /* a bare name: before the root, expat holds one until
+                     a byte that cannot continue it arrives (to refuse it
+                     then); "may be complete" on every byte would make
+                     each feed re-read it, quadratic */
     SCAN_MAYBE    /* complete, text, or beyond what this scanner follows */
 };
 
@@ -26,6 +30,16 @@ void token_scan_reset(token_scan *scan)
     scan->end_tag = 0;
 }
 
+/* Roughly XML's NameChar: ASCII letters, digits, "_:-." and any byte of
+ * a multi-byte character. Wider than the rule is fine: a name ends, and
+ * the token may be complete, at the first byte outside it. */
+static int name_byte(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '_' || ch == ':' || ch == '-' ||
+           ch == '.' || ch >= 0x80;
+}
+
 static int step(token_scan *scan, unsigned char ch)
 {
     switch (scan->state) {
@@ -34,7 +48,13 @@ static int step(token_scan *scan, unsigned char ch)
             return SCAN_START;
         if (ch == '<')
             return SCAN_LT;
-        return ch == '&' ? SCAN_REF : SCAN_MAYBE;
+        if (ch == '&')
+            return SCAN_REF;
+        /* digits, '-' and '.' cannot start a name: expat refuses them */
+        return name_byte(ch) && !(ch >= '0' && ch <= '9') && ch != '-' &&
+                       ch != '.'
+                   ? SCAN_NAME
+                   : SCAN_MAYBE;
     case SCAN_LT:
         if (ch == '!')
             return SCAN_BANG;
@@ -74,6 +94,8 @@ static int step(token_scan *scan, unsigned char ch)
         return ch == '?' ? SCAN_PI_Q : SCAN_PI;
     case SCAN_REF:
         return ch == ';' ? SCAN_MAYBE : SCAN_REF;
+    case SCAN_NAME:
+        return name_byte(ch) ? SCAN_NAME : SCAN_MAYBE;
     default:
         return SCAN_MAYBE;
     }
