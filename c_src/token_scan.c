@@ -16,10 +16,12 @@ enum {
     SCAN_PI,      /* "<?", waiting for "?>" */
     SCAN_PI_Q,    /* "<? ... ?" */
     SCAN_REF,     /* "&", waiting for ';' */
-    SCAN_NAME,    /* a bare name: before the root, expat holds one until
-                     a byte that cannot continue it arrives (to refuse it
-                     then); "may be complete" on every byte would make
-                     each feed re-read it, quadratic */
+    /* Before the root expat also holds what only a DTD may contain, until
+     * it is whole (to refuse it then); "may be complete" on every byte
+     * would make each feed re-read it, quadratic: */
+    SCAN_NAME,    /* a bare name, "%name" or "#name": until a non-name byte */
+    SCAN_LIT_S,   /* a '...' literal: until its closing quote */
+    SCAN_LIT_D,   /* a "..." literal */
     SCAN_MAYBE    /* complete, text, or beyond what this scanner follows */
 };
 
@@ -50,6 +52,10 @@ static int step(token_scan *scan, unsigned char ch)
             return SCAN_LT;
         if (ch == '&')
             return SCAN_REF;
+        if (ch == '\'' || ch == '"')
+            return ch == '"' ? SCAN_LIT_D : SCAN_LIT_S;
+        if (ch == '%' || ch == '#')
+            return SCAN_NAME;
         /* digits, '-' and '.' cannot start a name: expat refuses them */
         return name_byte(ch) && !(ch >= '0' && ch <= '9') && ch != '-' &&
                        ch != '.'
@@ -96,6 +102,10 @@ static int step(token_scan *scan, unsigned char ch)
         return ch == ';' ? SCAN_MAYBE : SCAN_REF;
     case SCAN_NAME:
         return name_byte(ch) ? SCAN_NAME : SCAN_MAYBE;
+    case SCAN_LIT_S:
+        return ch == '\'' ? SCAN_MAYBE : SCAN_LIT_S;
+    case SCAN_LIT_D:
+        return ch == '"' ? SCAN_MAYBE : SCAN_LIT_D;
     default:
         return SCAN_MAYBE;
     }

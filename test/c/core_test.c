@@ -215,26 +215,28 @@ static void check_empty_feeds(void)
     }
 }
 
-/* Bytes expat holds without a token_scan knows, before the root: a bare
- * name, which expat keeps until a byte that cannot continue it arrives.
- * Fed in pieces, it must not be re-read on every piece (the fuzzer found
- * 8.9 KB read 415 KB deep). */
-static void check_linear_prolog_name(const char *name, const char *piece,
-                                     const stz_options *o)
+/* Tokens expat holds before the root until they are whole, to refuse
+ * them then: a bare name (until a byte that cannot continue it), a quoted
+ * literal (until its quote), "%name". Fed in pieces, they must not be
+ * re-read on every piece (the fuzzer found 8.9 KB read 415 KB deep, and
+ * 8.4 KB read 3.1 MB deep). */
+static void check_linear_prolog_token(const char *name, const char *open,
+                                      const char *piece, const char *close,
+                                      const stz_options *o)
 {
     static trace t;
     checks++;
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
-    size_t piece_len = strlen(piece), input = 0;
-    int bad = !c;
+    size_t piece_len = strlen(piece), input = strlen(open) + strlen(close);
+    int bad = !c || stz_core_feed(c, open, strlen(open), 0) != 0;
     for (int i = 0; i < 2048 && !bad; i++) {
         bad = stz_core_feed(c, piece, piece_len, 0) != 0;
         input += piece_len;
     }
-    /* the name ends: refused at once */
-    bad = bad || stz_core_feed(c, "<", 1, 0) == 0;
+    /* the token ends: refused at once */
+    bad = bad || stz_core_feed(c, close, strlen(close), 0) == 0;
     unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
     if (bad || reads > 4ULL * input) {
         fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
@@ -351,8 +353,17 @@ int main(void)
                          &drop);
     memset(piece, 'n', 1024);
     check_linear_rereads("2 MB element name", "<s><m", piece, "/>", &stream);
-    check_linear_prolog_name("2 MB name before the root", piece, &stream);
-    check_linear_prolog_name("2 MB name before the element", piece, &element);
+    check_linear_prolog_token("2 MB name before the root", "", piece, "<",
+                              &stream);
+    check_linear_prolog_token("2 MB name before the element", "", piece, "<",
+                              &element);
+    /* expat decides a literal with the byte after its quote */
+    check_linear_prolog_token("2 MB literal before the root", "\"", piece,
+                              "\" ", &stream);
+    check_linear_prolog_token("2 MB literal before the root, spaces first",
+                              "     '", piece, "' ", &stream);
+    check_linear_prolog_token("2 MB %name before the root", "%", piece, ";",
+                              &stream);
 
     printf("core_test: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
