@@ -199,6 +199,38 @@ static int check_stanza_size(stz_core *c, long long end)
     return 0;
 }
 
+/* What may lie outside stanzas between two events (see check_held_back):
+ * before the root, the stream header (never refused below
+ * MIN_HEADER_LIMIT); between stanzas, the limit, and END_TAG_SLACK more
+ * for the stream's end tag. */
+static unsigned long long outside_allowed(const stz_core *c,
+                                          unsigned long depth, int end_tag)
+{
+    unsigned long long max = c->opts.max_stanza_size;
+    if (depth == 0)
+        return max > MIN_HEADER_LIMIT ? max : MIN_HEADER_LIMIT;
+    return end_tag ? max + END_TAG_SLACK : max;
+}
+
+/*
+ * The same bound on an event outside stanzas, from the end of the event
+ * before (since) to its end: check_held_back refuses such bytes while
+ * expat holds them, so without this an oversized stream header, end tag,
+ * XML declaration or dropped comment passed when it came in one piece and
+ * was refused when cut: the result depended on the slicing.
+ */
+static int check_outside_event(stz_core *c, long long since, long long end,
+                               unsigned long depth, int end_tag)
+{
+    if (!c->opts.max_stanza_size || c->opts.element_mode)
+        return 0;
+    if ((unsigned long long)(end - since) > outside_allowed(c, depth, end_tag)) {
+        fail_in_callback(c, STZ_ERR_TOO_BIG, 0, "XML stanza is too big");
+        return -1;
+    }
+    return 0;
+}
+
 static int flush_text(stz_core *c)
 {
     if (c->text.len == 0)
@@ -356,11 +388,13 @@ static void XMLCALL on_start(void *user, const XML_Char *name,
     stz_core *c = user;
     if (failed(c))
         return;
+    long long since = c->last_event_end;
     c->depth++;
     long long start = (long long)XML_GetCurrentByteIndex(c->parser);
     long long end = event_end(c);
     c->last_event_end = end;
-    if (in_stanza(c) && start_stanza_element(c, start, end))
+    if (in_stanza(c) ? start_stanza_element(c, start, end)
+                     : check_outside_event(c, since, end, c->depth - 1, 0))
         return;
 
     str_ref qname;
@@ -389,6 +423,7 @@ static void XMLCALL on_end(void *user, const XML_Char *name)
     stz_core *c = user;
     if (failed(c))
         return;
+    long long since = c->last_event_end;
     long long end = event_end(c);
     c->last_event_end = end;
     if (in_stanza(c)) {
@@ -400,6 +435,8 @@ static void XMLCALL on_end(void *user, const XML_Char *name)
             return;
         }
     } else {
+        if (check_outside_event(c, since, end, c->depth, 1))
+            return;
         str_ref qname;
         int rc = qualified_name(c, name, &qname) ||
                  c->builder.stream_end(c->builder.ctx, resolve(c, &qname),
@@ -436,11 +473,14 @@ static void restricted(stz_core *c, stz_restricted_kind kind,
 {
     if (failed(c))
         return;
+    long long since = c->last_event_end;
     c->last_event_end = event_end(c);
     if (c->opts.restricted == STZ_RESTRICTED_DROP &&
         (kind == STZ_RESTRICTED_COMMENT || kind == STZ_RESTRICTED_PI)) {
         if (in_stanza(c))
             check_stanza_size(c, c->last_event_end);
+        else
+            check_outside_event(c, since, c->last_event_end, c->depth, 0);
         return;
     }
     fail_in_callback(c, STZ_ERR_RESTRICTED, kind, message);
@@ -503,8 +543,11 @@ static void XMLCALL on_xml_decl(void *user, const XML_Char *version,
     (void)encoding;
     (void)standalone;
     stz_core *c = user;
-    if (!failed(c))
-        c->last_event_end = event_end(c);
+    if (failed(c))
+        return;
+    long long since = c->last_event_end;
+    c->last_event_end = event_end(c);
+    check_outside_event(c, since, c->last_event_end, c->depth, 0);
 }
 
 static void XMLCALL on_cdata_boundary(void *user)
@@ -659,12 +702,7 @@ static void check_held_back(stz_core *c)
     if (c->opts.element_mode)
         return;
     unsigned long long held = (unsigned long long)(received - c->last_event_end);
-    unsigned long long allowed = max;
-    if (c->depth == 0) /* the stream header, which is no stanza */
-        allowed = max > MIN_HEADER_LIMIT ? max : MIN_HEADER_LIMIT;
-    else if (held_back_is_end_tag(c))
-        allowed = max + END_TAG_SLACK;
-    if (held > allowed)
+    if (held > outside_allowed(c, c->depth, held_back_is_end_tag(c)))
         record_error(c, STZ_ERR_TOO_BIG, 0, 0, "XML stanza is too big",
                      c->last_event_end);
 }

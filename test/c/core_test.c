@@ -328,6 +328,33 @@ int main(void)
     big_limit.max_stanza_size = 100;
     check_input("big stream header, small limit", big, &big_limit,
                 STZ_ERR_NONE);
+    /* Outside stanzas the limit holds whether the bytes come in one
+     * piece or cut (the fuzzer found an 8.6 KB end tag refused only when
+     * cut): header, end tag, XML declaration, dropped comment. */
+    char *huge = malloc(80000);
+    stz_options small = {.max_depth = 16, .max_stanza_size = 100};
+    stz_options small_drop = small;
+    small_drop.restricted = STZ_RESTRICTED_DROP;
+    if (!huge) {
+        fprintf(stderr, "out of memory\n");
+        return 2;
+    }
+    snprintf(huge, 80000, "<s><a/></s%5000s>", "");
+    check_input("end tag past the slack", huge, &small, STZ_ERR_TOO_BIG);
+    snprintf(huge, 80000, "<s><a/></s%4000s>", "");
+    check_input("end tag within the slack", huge, &small, STZ_ERR_NONE);
+    snprintf(huge, 80000, "<s%70000s><a/>", "");
+    check_input("header past MIN_HEADER_LIMIT", huge, &small, STZ_ERR_TOO_BIG);
+    snprintf(huge, 80000, "<?xml version='1.0'%70000s?><s><a/>", "");
+    check_input("XML declaration past MIN_HEADER_LIMIT", huge, &small,
+                STZ_ERR_TOO_BIG);
+    snprintf(huge, 80000, "<s><a/><!--%200s--><b/>", "");
+    check_input("dropped comment past the limit", huge, &small_drop,
+                STZ_ERR_TOO_BIG);
+    snprintf(huge, 80000, "<s><a/><!--%50s--><b/>", "");
+    check_input("dropped comment within the limit", huge, &small_drop,
+                STZ_ERR_NONE);
+    free(huge);
     check_input("element", " <iq type='get'><q xmlns='x'/></iq>\n", &element,
                 STZ_ERR_NONE);
     check_input("element junk", "<iq/><iq/>", &element,
