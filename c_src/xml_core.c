@@ -88,6 +88,9 @@ struct stz_core {
     long long scanned_to;
     int scan_blind;       /* it started on bytes no longer at hand */
 
+    unsigned char head[2]; /* the stream's first bytes: see refuse_utf16 */
+    int head_len;
+
     byte_buf text;    /* merged character data of the open element */
     byte_buf scratch; /* qualified names built for one start tag */
 
@@ -612,6 +615,7 @@ static void reset_positions(stz_core *c)
     c->scan_from = 0;
     c->scanned_to = 0;
     c->scan_blind = 0;
+    c->head_len = 0;
 }
 
 stz_core *stz_core_new(const stz_allocator *allocator,
@@ -792,9 +796,37 @@ static int worth_rereading(const stz_core *c, unsigned long long held)
            c->deferred.len >= held;
 }
 
+/*
+ * expat honours a UTF-16 byte order mark, or a NUL, in the first two
+ * bytes of a stream even when created for UTF-8, and then parses UTF-16.
+ * RFC 6120 allows UTF-8 only, and what the core measures (the limits,
+ * token_scan) is UTF-8 bytes: "\0<aaa..." went unrefused and was re-read
+ * on every feed. So the first two bytes are looked at first (a NUL is
+ * never allowed in XML anyway).
+ */
+static int refuse_utf16(stz_core *c, const char *data, size_t len)
+{
+    while (c->head_len < 2 && len > 0) {
+        c->head[c->head_len++] = (unsigned char)*data++;
+        len--;
+    }
+    if (c->head_len < 2)
+        return 0;
+    unsigned first = (unsigned)c->head[0] << 8 | c->head[1];
+    if (first == 0xFEFF || first == 0xFFFE || c->head[0] == 0 ||
+        c->head[1] == 0) {
+        record_error(c, STZ_ERR_NOT_WELL_FORMED, 0, 0,
+                     "only UTF-8 is allowed", 0);
+        return 1;
+    }
+    return 0;
+}
+
 int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
 {
     if (failed(c))
+        return -1;
+    if (c->head_len < 2 && refuse_utf16(c, data, len))
         return -1;
     if (len == 0 && !final) /* nothing for expat to do */
         return 0;

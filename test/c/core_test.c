@@ -246,6 +246,30 @@ static void check_linear_prolog_token(const char *name, const char *open,
     stz_core_free(c);
 }
 
+/* Only UTF-8: expat would switch to UTF-16 on a byte order mark or a NUL
+ * in the first two bytes, whatever it was created for (the fuzzer found
+ * "\0<aaa..." accepted). Given n bytes in pieces of step. */
+static void check_encoding(const char *name, const char *input, size_t n,
+                           size_t step, int expected_kind)
+{
+    static trace t;
+    checks++;
+    stz_options o = {.max_depth = 16};
+    stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
+                     on_stream_end, on_discard};
+    stz_core *c = stz_core_new(&counting_allocator, &o, &b);
+    for (size_t at = 0; c && at < n; at += step)
+        if (stz_core_feed(c, input + at, n - at < step ? n - at : step, 0))
+            break;
+    int kind = c ? (int)stz_core_error(c)->kind : -1;
+    if (kind != expected_kind) {
+        fprintf(stderr, "%s: error kind %d, expected %d\n", name, kind,
+                expected_kind);
+        failures++;
+    }
+    stz_core_free(c);
+}
+
 /* Between stanzas only the stream's end tag may be held back beyond the
  * stanza limit, by END_TAG_SLACK at most. */
 static void check_end_tag_slack(void)
@@ -362,6 +386,17 @@ int main(void)
     check_reset();
 
     check_end_tag_slack();
+    check_encoding("UTF-16BE", "\0<\0s\0>", 6, 6, STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-16BE, a byte a time", "\0<\0s\0>", 6, 1,
+                   STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-16LE", "<\0s\0>\0", 6, 1, STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-16BE BOM", "\xfe\xff\0<\0s\0>", 8, 3,
+                   STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-16LE BOM", "\xff\xfe<\0s\0>\0", 8, 1,
+                   STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-16BE by its NUL", "\0'?>", 4, 1,
+                   STZ_ERR_NOT_WELL_FORMED);
+    check_encoding("UTF-8 BOM", "\xef\xbb\xbf<s><a/>", 10, 1, STZ_ERR_NONE);
     check_empty_feeds();
 
     char piece[1025];
