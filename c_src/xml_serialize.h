@@ -122,7 +122,9 @@ stz_ser_status stz_ser_escape(stz_out *out, const unsigned char *s,
 /*
  * The largest n <= limit such that s[0..n) ends on a character boundary
  * of s[0..len) (for cutting long text into slices). Never splits a valid
- * UTF-8 sequence; returns limit when limit >= len.
+ * UTF-8 sequence when limit >= 4; returns limit when limit >= len, and
+ * when the first character is longer than limit (so with limit < 4 it
+ * can split that one).
  */
 size_t stz_ser_cut(const unsigned char *s, size_t len, size_t limit);
 
