@@ -7,6 +7,7 @@ CC    ?= cc
 EBIN   = _build/default/lib/stanza/ebin
 
 .PHONY: all compile test check-c check-sanitizers eunit dialyzer dep-test bench clean
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-regress check-fuzz
 
 all: compile
 
@@ -19,6 +20,7 @@ compile:
 test:
 	@scripts/ensure-packages test
 	$(MAKE) check-c
+	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
 	$(REBAR) dialyzer
@@ -58,6 +60,44 @@ check-c:
 	_build/c/ids_test_asan
 	$(CC) $(C_TEST_FLAGS) -o _build/c/ids_test $(IDS_TEST_SRC) -lcrypto
 	$(VALGRIND) _build/c/ids_test
+
+## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
+## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
+## (part of `make test`) replays the seeds and every regression input,
+## then fuzzes each for FUZZ_SMOKE_SECONDS. FUZZ_HARNESSES picks some.
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena
+FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+FUZZ_SRC_fuzz_core      = c_src/xml_core.c c_src/token_scan.c -lexpat
+FUZZ_SRC_fuzz_serialize = c_src/xml_serialize.c c_src/xml_core.c c_src/token_scan.c -lexpat
+FUZZ_SRC_fuzz_dedup     = c_src/dedup_table.c
+FUZZ_SRC_fuzz_tracker   = c_src/request_tracker.c c_src/siphash.c
+FUZZ_SRC_fuzz_arena     = c_src/block_arena.c
+FUZZ_BINS = $(addprefix _build/fuzz/,$(FUZZ_HARNESSES))
+
+_build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h c_src/*.c c_src/*.h
+	@mkdir -p _build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(EXPAT_DEFERRAL) -o $@ $< $(FUZZ_SRC_fuzz_$*)
+
+fuzz-build:
+	@scripts/ensure-packages fuzz
+	$(MAKE) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	test/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+fuzz-regress: fuzz-build
+	test/fuzz/run.sh regress $(FUZZ_HARNESSES)
+
+fuzz-smoke: fuzz-build
+	test/fuzz/run.sh fuzz $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
+
+check-fuzz: fuzz-regress
+	test/fuzz/run.sh fuzz $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
 
 ## The NIF built with ASan+UBSan, the EUnit suites run against it (the
 ## sanitizer runtimes preloaded into erl; leak checking off: the BEAM does
