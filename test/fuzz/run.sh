@@ -43,6 +43,10 @@ for h in "$@"; do
   if [ "$mode" = regress ]; then
     files=$(find "test/fuzz/seeds/$h" "test/fuzz/regressions/$h" -type f 2>/dev/null | sort)
     n=$(echo "$files" | grep -c .)
+    if [ "$n" -eq 0 ]; then # no files: the binary would start fuzzing
+      echo "$h: no seed or regression inputs"
+      continue
+    fi
     # shellcheck disable=SC2086
     if $nice "$bin" $files >"$log" 2>&1; then
       echo "$h: $n seed and regression inputs replayed, all pass"
