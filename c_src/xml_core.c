@@ -26,6 +26,12 @@
  * without being a stanza; allow it this much padding beyond the limit. */
 #define END_TAG_SLACK 4096
 
+/* Text between stanzas is no stanza, but expat may hold back its last
+ * bytes until the next one decides them: part of a UTF-8 character, a
+ * CR (CR LF?) or "]]" ("]]>"?), three bytes at most. A tinier limit
+ * would refuse them; no stanza fits in so few bytes anyway. */
+#define HELD_TEXT_MIN 3
+
 /* A stream header that never ends is refused like a stanza that never
  * ends, but a tiny stanza limit must not refuse an ordinary header. */
 #define MIN_HEADER_LIMIT 65536
@@ -204,15 +210,17 @@ static int check_stanza_size(stz_core *c, long long end)
 
 /* What may lie outside stanzas between two events (see check_held_back):
  * before the root, the stream header (never refused below
- * MIN_HEADER_LIMIT); between stanzas, the limit, and END_TAG_SLACK more
- * for the stream's end tag. */
+ * MIN_HEADER_LIMIT); between stanzas, the limit (HELD_TEXT_MIN at
+ * least), and END_TAG_SLACK more for the stream's end tag. */
 static unsigned long long outside_allowed(const stz_core *c,
                                           unsigned long depth, int end_tag)
 {
     unsigned long long max = c->opts.max_stanza_size;
     if (depth == 0)
         return max > MIN_HEADER_LIMIT ? max : MIN_HEADER_LIMIT;
-    return end_tag ? max + END_TAG_SLACK : max;
+    if (end_tag)
+        return max + END_TAG_SLACK;
+    return max > HELD_TEXT_MIN ? max : HELD_TEXT_MIN;
 }
 
 /*

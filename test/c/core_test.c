@@ -379,6 +379,13 @@ int main(void)
     check_input("dropped comment within the limit", huge, &small_drop,
                 STZ_ERR_NONE);
     free(huge);
+    /* Text between stanzas is no stanza, even when expat holds back part
+     * of a character at a cut (the fuzzer found a 1-byte limit refusing
+     * it). */
+    stz_options one_byte = {.max_depth = 16, .max_stanza_size = 1};
+    check_input("held-back character between stanzas",
+                "<s>h\xc3\xa9llo w\xc3\xb6rld \xe4\xb8\xad\xf0\x9f\x98\x80 ]] \r\n</s>",
+                &one_byte, STZ_ERR_NONE);
     check_input("element", " <iq type='get'><q xmlns='x'/></iq>\n", &element,
                 STZ_ERR_NONE);
     check_input("element junk", "<iq/><iq/>", &element,
