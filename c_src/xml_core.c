@@ -93,6 +93,8 @@ struct stz_core {
     long long scan_from;  /* the last_event_end it started at */
     long long scanned_to;
     int scan_blind;       /* it started on bytes no longer at hand */
+    int scan_futile;      /* "may be complete" brought no event: see
+                             worth_rereading */
 
     unsigned char head[2]; /* the stream's first bytes: see refuse_utf16 */
     int head_len;
@@ -623,6 +625,7 @@ static void reset_positions(stz_core *c)
     c->scan_from = 0;
     c->scanned_to = 0;
     c->scan_blind = 0;
+    c->scan_futile = 0;
     c->head_len = 0;
 }
 
@@ -767,6 +770,7 @@ static void scan_received(stz_core *c, const char *data, size_t len,
         c->scan_from = c->last_event_end;
         c->scanned_to = c->last_event_end;
         c->scan_blind = c->scan_from < start;
+        c->scan_futile = 0;
         token_scan_reset(&c->scan);
     }
     long long end = start + (long long)len;
@@ -798,10 +802,21 @@ static int feed_expat(stz_core *c, const char *data, size_t len, int final)
     return failed(c) ? -1 : 0;
 }
 
+/*
+ * The scanner follows bytes from the last event on, but before the root
+ * expat also consumes tokens it reports no event for (a DOCTYPE's parts,
+ * blanks), so there the scanner can follow the wrong token and say "may
+ * be complete" on every feed: quadratic again. A re-read on its word that
+ * brings no event marks it futile; until the next event only the waiting
+ * bytes decide (deferred >= held, linear). In content every complete
+ * token is an event, so a stanza is not held back by this.
+ */
 static int worth_rereading(const stz_core *c, unsigned long long held)
 {
-    return c->scan_blind || token_scan_may_be_complete(&c->scan) ||
-           c->deferred.len >= held;
+    if (c->deferred.len >= held)
+        return 1;
+    return !c->scan_futile &&
+           (c->scan_blind || token_scan_may_be_complete(&c->scan));
 }
 
 /*
@@ -864,8 +879,12 @@ int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
      * deferred (else counted twice: a false "too big"). Nothing appends
      * to the buffer during the call, so its bytes stay put. */
     size_t n = c->deferred.len;
+    int on_scanner_word = !final && n < held;
+    long long last_event = c->last_event_end;
     c->deferred.len = 0;
     int rc = feed_expat(c, c->deferred.data, n, final);
+    if (on_scanner_word && c->last_event_end == last_event)
+        c->scan_futile = 1;
     if (c->deferred.cap > 4 * DEFER_MIN) /* do not keep a big buffer idle */
         buf_free(c, &c->deferred);
     return rc;

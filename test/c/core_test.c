@@ -235,8 +235,10 @@ static void check_linear_prolog_token(const char *name, const char *open,
         bad = stz_core_feed(c, piece, piece_len, 0) != 0;
         input += piece_len;
     }
-    /* the token ends: refused at once */
-    bad = bad || stz_core_feed(c, close, strlen(close), 0) == 0;
+    /* the token ends: refused then, or (when the scanner was lost, see
+     * worth_rereading) at the end of the input at the latest */
+    bad = bad || (stz_core_feed(c, close, strlen(close), 0) == 0 &&
+                  stz_core_feed(c, "", 0, 1) == 0);
     unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
     if (bad || reads > 4ULL * input) {
         fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
@@ -433,6 +435,11 @@ int main(void)
                               "     '", piece, "' ", &stream);
     check_linear_prolog_token("2 MB %name before the root", "%", piece, ";",
                               &stream);
+    /* expat reports a DOCTYPE only once past its name and what follows:
+     * until then the scanner follows it from its start, sees its '>' and
+     * says "may be complete" while expat holds a PI after it */
+    check_linear_prolog_token("2 MB PI in an unreported DOCTYPE",
+                              "<!DOCTYPE l <?x 'a>", piece, "?>", &stream);
 
     printf("core_test: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
