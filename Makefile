@@ -88,13 +88,16 @@ dialyzer:
 dep-test:
 	test/dep_app/check
 
-## Benchmark: builds everything, then prints the throughput table.
-## BENCH_OPTS is passed to stanza_bench:main/1, e.g. BENCH_OPTS='--size 8 --chunk 1024'.
+## Benchmark: builds everything, prints the report (progress on stderr)
+## and writes it to $(BENCH_OUT) (Markdown), .csv and .svg beside it.
+## BENCH_OPTS is passed to stanza_bench:main/1, e.g.
+## BENCH_OPTS='--size 16 --chunk 1024 --runs 7' or '--only parse,memory'.
 BENCH_OPTS ?=
+BENCH_OUT  ?= _build/bench/bench.md
 bench: bench/raw_expat
 	@scripts/ensure-packages bench
 	$(REBAR) compile
-	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("$(BENCH_OPTS)")'
+	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
 
 # Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c
