@@ -124,6 +124,29 @@ whole_run() ->
     [ok = file:delete(filename:join(Dir, F)) || F <- ["report.md", "report.csv", "report.svg"]],
     ok = file:del_dir(Dir).
 
+%% A user's own file of stanzas instead of the generated corpus: the
+%% parse rows run on exactly its stanzas.
+own_file_test_() ->
+    {timeout, 120,
+     fun() ->
+             File = filename:join(os:getenv("TMPDIR", "/tmp"),
+                                  "stanza_bench_own_" ++ os:getpid() ++ ".xml"),
+             Stanza = <<"<message to='a@example.com' type='chat'><body>h&#233;</body></message>">>,
+             ok = file:write_file(File, lists:duplicate(300, Stanza)),
+             try
+                 [_Headline, #{rows := Rows}] =
+                     stanza_bench:run(#{file => File, runs => 1, progress => false,
+                                        sections => [parse]}),
+                 [[_, Mbps, _, _, Ratio, _, Input] | _] = Rows,
+                 ?assert(is_float(Mbps) andalso Mbps > 0),
+                 ?assertEqual(1.0, Ratio),
+                 ?assertMatch("0.02 MB stream, 4096 B chunks", Input),
+                 ?assertEqual([], failed_rows(#{rows => Rows}))
+             after
+                 file:delete(File)
+             end
+     end}.
+
 failed_rows(#{rows := Rows}) ->
     [R || R <- Rows, lists:any(fun(C) -> is_list(C) andalso lists:prefix("FAILED", C) end, R)].
 
