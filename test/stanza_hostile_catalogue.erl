@@ -520,6 +520,12 @@ structure() ->
        input => [<<"<foo><a/></foo>">>],
        expect => [{xmlstreamstart, <<"foo">>, []}, stanza({<<"a">>, [], []}),
                   {xmlstreamend, <<"foo">>}]},
+     #{name => "stream prefix not declared in the header", class => structure,
+       input => [<<"<stream:stream xmlns='jabber:client'>">>],
+       expect => [?ERR({not_well_formed, ?UNBOUND_PREFIX, 0})]},
+     #{name => "duplicate attribute in the stream header", class => structure,
+       input => [<<"<stream:stream xmlns:stream='u' to='a' to='b'>">>],
+       expect => [?ERR({not_well_formed, ?DUPLICATE_ATTRIBUTE, 39})]},
      #{name => "end tag before any root", class => structure,
        input => [<<"</s>">>],
        expect => [?ERR({not_well_formed, ?INVALID_TOKEN, 1})]}].
