@@ -211,7 +211,7 @@ owner_loop(Mod, P, Ring, Deadline, Done) ->
         true ->
             Done;
         false ->
-            [{ok, Expected} = Mod:parse(P, B) || {B, Expected} <- Ring],
+            _ = [{ok, Expected} = Mod:parse(P, B) || {B, Expected} <- Ring],
             owner_loop(Mod, P, Ring, Deadline, Done + length(Ring))
     end.
 
