@@ -73,9 +73,11 @@ batches() ->
 soak_owner(Mod, Batches, Total) ->
     {ok, P} = Mod:new(),
     {ok, [{xmlstreamstart, _, _}]} = Mod:parse(P, ?HEADER),
-    %% The first round: the events each batch must always give.
-    Expected = [begin {ok, Events} = Mod:parse(P, B), Events end || B <- Batches],
-    ?BATCH = length(hd(Expected)),
+    %% The first round: the events each batch must always give, kept as a
+    %% hash so that the owner's own memory stays small enough to measure.
+    First = [begin {ok, Events} = Mod:parse(P, B), Events end || B <- Batches],
+    ?BATCH = length(hd(First)),
+    Expected = [erlang:phash2(Events, 1 bsl 32) || Events <- First],
     Ring = lists:zip(Batches, Expected),
     Every = Total div ?SAMPLES,
     Fed = length(Batches) * ?BATCH,
@@ -88,7 +90,8 @@ soak_loop(_Mod, _P, _Ring, _All, Fed, Total, _Every, Samples) when Fed >= Total 
 soak_loop(Mod, P, [], All, Fed, Total, Every, Samples) ->
     soak_loop(Mod, P, All, All, Fed, Total, Every, Samples);
 soak_loop(Mod, P, [{Batch, Expected} | Ring], All, Fed, Total, Every, Samples) ->
-    {ok, Expected} = Mod:parse(P, Batch),
+    {ok, Events} = Mod:parse(P, Batch),
+    Expected = erlang:phash2(Events, 1 bsl 32),
     Fed1 = Fed + ?BATCH,
     Samples1 = case Fed1 div Every > Fed div Every of
                    true -> [{Fed1, sample(Mod, P)} | Samples];
