@@ -28,6 +28,8 @@
 %% leaked parser holds 11 KB after a stream header, a leaked stanza more.
 -define(DRIVER_ALLOC_SLACK, 4096).
 -define(BINARY_SLACK, 262144).
+%% All the runs of an input that must be refused early (ASan included).
+-define(REFUSAL_MS, 10000).
 
 %%====================================================================
 %% Tests
@@ -89,9 +91,11 @@ check_named(Name) ->
     ok = warm_up(),
     failures(Entry).
 
-%% Everything wrong with one entry: outcomes, parity, memory.
+%% Everything wrong with one entry: outcomes, parity, time, memory.
 failures(Entry) ->
+    ok = warm_up(),
     Baseline = memory_now(),
+    Started = erlang:monotonic_time(millisecond),
     Self = self(),
     {Pid, Ref} = spawn_monitor(fun() -> Self ! {self(), run_all(Entry)} end),
     Failures = receive
@@ -100,7 +104,16 @@ failures(Entry) ->
                    {'DOWN', Ref, process, Pid, Reason} ->
                        [{owner_died, Reason}]
                end,
-    Failures ++ memory_failures(Baseline).
+    Ms = erlang:monotonic_time(millisecond) - Started,
+    Failures ++ time_failures(Entry, Ms) ++ memory_failures(Baseline).
+
+%% An input refused within its first chunks is refused in bounded time:
+%% all the runs of such an entry (up to 16 parsers) take seconds at most,
+%% however big the input would have been.
+time_failures(#{max_chunks := _}, Ms) when Ms > ?REFUSAL_MS ->
+    [{refusal_took_ms, {at_most, ?REFUSAL_MS}, Ms}];
+time_failures(_Entry, _Ms) ->
+    [].
 
 report_time(Name, Started) ->
     Ms = erlang:monotonic_time(millisecond) - Started,
