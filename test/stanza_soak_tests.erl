@@ -15,8 +15,12 @@
 -define(SAMPLES, 10).
 %% "Flat": after the first sample (the warm-up: buffers reach their
 %% working size), no sample may exceed the first by more than this. The
-%% port driver's own count must not grow at all.
--define(SLACK, #{owner => 32768, binary => 1048576, total => 2097152,
+%% port driver's own count must not grow at all. erlang:memory(total) also
+%% counts the heaps of every other process of the VM (the test runner's),
+%% seen to jump by 3 MB for a moment under ASan: it is only a check for a
+%% gross leak; the owner, binary and driver_alloc figures are the precise
+%% ones (a leak of 8 bytes per stanza would be 8 MB over a million).
+-define(SLACK, #{owner => 32768, binary => 1048576, total => 8388608,
                  driver_alloc => 65536, driver_bytes => 0}).
 -define(HAMMERERS, 16).
 
