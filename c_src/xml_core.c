@@ -741,12 +741,33 @@ static int worth_rereading(const stz_core *c, unsigned long long held)
            c->deferred.len >= held;
 }
 
+/*
+ * expat honours a UTF-16 byte order mark (FF FE or FE FF) at the start of
+ * an entity even when told the input is UTF-8, and then decodes the whole
+ * stream as UTF-16. XMPP is UTF-8 only (RFC 6120 section 11.6), and 0xFE
+ * and 0xFF never occur in UTF-8: refuse them as the first byte as expat
+ * refuses them anywhere else, with its invalid-token error.
+ */
+static int starts_with_utf16_bom(const stz_core *c, const char *data,
+                                 size_t len)
+{
+    if (c->fed != 0 || c->deferred.len != 0 || len == 0)
+        return 0;
+    unsigned char first = (unsigned char)data[0];
+    return first == 0xFE || first == 0xFF;
+}
+
 int stz_core_feed(stz_core *c, const char *data, size_t len, int final)
 {
     if (failed(c))
         return -1;
     if (ensure_parser(c)) {
         record_error(c, STZ_ERR_NO_MEMORY, 0, 0, "out of memory", c->fed);
+        return -1;
+    }
+    if (starts_with_utf16_bom(c, data, len)) {
+        record_error(c, STZ_ERR_NOT_WELL_FORMED, 0, XML_ERROR_INVALID_TOKEN,
+                     XML_ErrorString(XML_ERROR_INVALID_TOKEN), 0);
         return -1;
     }
     unsigned long long held = (unsigned long long)(c->fed - c->last_event_end);
