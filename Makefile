@@ -107,7 +107,8 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_port_tests, \
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
                 stanza_exmpp_tests, stanza_xmerl_tests, \
-                stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests]
+                stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
+                stanza_hostile_tests, stanza_soak_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile
@@ -119,6 +120,22 @@ check-sanitizers:
 	  -eval 'halt(case eunit:test($(TEST_MODULES), []) of ok -> 0; _ -> 1 end)'; \
 	  status=$$?; $(MAKE) -C c_src clean; $(MAKE) -C c_src; exit $$status
 
+## Soak: test/stanza_soak_tests.erl at a larger scale than `make test`
+## runs it (1M stanzas, 10k parsers, 2 s of hammering, 100k dedup keys).
+## Prints its figures on lines starting "soak:". +Q: one port per parser.
+.PHONY: soak
+SOAK_STANZAS    ?= 10000000
+SOAK_PARSERS    ?= 100000
+SOAK_HAMMER_MS  ?= 30000
+SOAK_DEDUP_KEYS ?= 1000000
+soak:
+	@scripts/ensure-packages test
+	$(REBAR) as test compile
+	SOAK_STANZAS=$(SOAK_STANZAS) SOAK_PARSERS=$(SOAK_PARSERS) \
+	SOAK_HAMMER_MS=$(SOAK_HAMMER_MS) SOAK_DEDUP_KEYS=$(SOAK_DEDUP_KEYS) \
+	  $(ERL) +Q 1048576 -noshell -pa _build/test/lib/stanza/ebin _build/test/lib/stanza/test \
+	  -eval 'halt(case eunit:test(stanza_soak_tests, [verbose]) of ok -> 0; _ -> 1 end)'
+
 eunit:
 	$(REBAR) eunit
 
@@ -128,13 +145,16 @@ dialyzer:
 dep-test:
 	test/dep_app/check
 
-## Benchmark: builds everything, then prints the throughput table.
-## BENCH_OPTS is passed to stanza_bench:main/1, e.g. BENCH_OPTS='--size 8 --chunk 1024'.
+## Benchmark: builds everything, prints the report (progress on stderr)
+## and writes it to $(BENCH_OUT) (Markdown), .csv and .svg beside it.
+## BENCH_OPTS is passed to stanza_bench:main/1, e.g.
+## BENCH_OPTS='--size 16 --chunk 1024 --runs 7' or '--only parse,memory'.
 BENCH_OPTS ?=
+BENCH_OUT  ?= _build/bench/bench.md
 bench: bench/raw_expat
 	@scripts/ensure-packages bench
 	$(REBAR) compile
-	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("$(BENCH_OPTS)")'
+	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
 
 # Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c

@@ -33,7 +33,7 @@
 %% standard output; the rows are returned.
 -module(stanza_bench_ids).
 
--export([run/0, run/1]).
+-export([run/0, run/1, measure/1, table/1]).
 
 -export_type([options/0, row/0]).
 
@@ -58,14 +58,19 @@ run() ->
 
 %% @doc Runs every pair, prints the table and returns the rows.
 -spec run(options()) -> [row()].
-run(Opts0) when is_map(Opts0) ->
+run(Opts) ->
+    Rows = measure(Opts),
+    io:put_chars(stanza_bench_report:text(table(Rows))),
+    Rows.
+
+%% @doc Runs every pair and returns the rows; progress on standard error.
+-spec measure(options()) -> [row()].
+measure(Opts0) when is_map(Opts0) ->
     Opts = maps:merge(#{ops => 200000, runs => 5, procs => [1, 8],
                         capacity => 100000}, Opts0),
     Rows = [row(B, I, P, Opts) || B <- ?BENCHES, P <- maps:get(procs, Opts),
                                   I <- [stanza, ets]],
-    Final = add_memory(add_ratios(Rows), maps:get(capacity, Opts)),
-    print(Final),
-    Final.
+    add_memory(add_ratios(Rows), maps:get(capacity, Opts)).
 
 %%--------------------------------------------------------------------
 %% Timing
@@ -75,7 +80,7 @@ row(Bench, Impl, Procs, #{ops := Ops, runs := Runs, capacity := Cap}) ->
     _ = once(Bench, Impl, Procs, Ops, Cap),
     Rates = lists:sort([once(Bench, Impl, Procs, Ops, Cap)
                         || _ <- lists:seq(1, Runs)]),
-    progress(" ~s ops/s~n", [num(median(Rates))]),
+    progress(" ~s ops/s~n", [integer_to_list(round(median(Rates)))]),
     #{bench => Bench, impl => Impl, procs => Procs,
       ops_per_s => median(Rates), min => hd(Rates), max => lists:last(Rates)}.
 
@@ -108,11 +113,11 @@ loop(Bench, Impl, State, N, I) ->
     _ = op(Bench, Impl, State, N, I),
     loop(Bench, Impl, State, N, I - 1).
 
-median(Sorted) ->
-    lists:nth((length(Sorted) + 1) div 2, Sorted).
+median(Rates) ->
+    stanza_bench_util:median(Rates).
 
 progress(Fmt, Args) ->
-    io:format(standard_error, Fmt, Args).
+    stanza_bench_util:progress(Fmt, Args).
 
 %%--------------------------------------------------------------------
 %% The operations
@@ -316,22 +321,23 @@ repeat(Fun, N) ->
 %%--------------------------------------------------------------------
 %% Output
 
-print(Rows) ->
-    io:format("~n~-8s ~-7s ~5s ~14s ~25s ~7s ~12s~n",
-              ["bench", "impl", "procs", "ops/s", "min-max", "ratio",
-               "bytes/entry"]),
-    [io:format("~-8s ~-7s ~5w ~14s ~25s ~7s ~12s~n",
-               [atom_to_list(B), atom_to_list(I), P, num(R),
-                num(Min) ++ "-" ++ num(Max), ratio(Row), bytes(Row)])
-     || #{bench := B, impl := I, procs := P, ops_per_s := R, min := Min,
-          max := Max} = Row <- Rows],
-    ok.
+%% @doc The rows as a report table.
+-spec table([row()]) -> stanza_bench_report:table().
+table(Rows) ->
+    #{id => ids,
+      title => "Ids, duplicate suppression and request tracking against ETS",
+      columns => [{"Operation", text}, {"processes", count}, {"ops/s", count},
+                  {"min-max ops/s", range}, {"vs ETS", ratio},
+                  {"bytes/entry", number}],
+      keys => [list_to_atom(lists:concat([B, "_", I, "_", P]))
+               || #{bench := B, impl := I, procs := P} <- Rows],
+      rows => [cells(R) || R <- Rows],
+      notes => ["ids: stanza_ids:new_id/0 vs a random prefix and "
+                "erlang:unique_integer/1 in base64url; dedup: stanza_dedup:seen/2 "
+                "vs ETS insert_new plus an ordered_set window; tracker: track/4 "
+                "then take/2 vs ETS plus erlang:send_after/3 and cancel_timer/1."]}.
 
-num(X) ->
-    integer_to_list(round(X)).
-
-ratio(#{ratio := R}) -> float_to_list(R, [{decimals, 2}]) ++ "x";
-ratio(_) -> "".
-
-bytes(#{bytes_per_entry := B}) -> float_to_list(B, [{decimals, 1}]);
-bytes(_) -> "".
+cells(#{bench := B, impl := I, procs := P, ops_per_s := R, min := Min,
+        max := Max} = Row) ->
+    [lists:concat([B, " (", I, ")"]), P, R, {Min, Max},
+     maps:get(ratio, Row, undefined), maps:get(bytes_per_entry, Row, undefined)].

@@ -23,7 +23,7 @@
 %% error. A row that cannot run (fast_xml not installed) says why.
 -module(stanza_bench_xml).
 
--export([run/0, run/1]).
+-export([run/0, run/1, measure/1, table/1, goals/1]).
 
 -export_type([options/0, row/0]).
 
@@ -45,7 +45,14 @@ run() ->
 
 %% @doc Runs the benchmark, prints the table and returns the rows.
 -spec run(options()) -> [row()].
-run(Opts) when is_map(Opts) ->
+run(Opts) ->
+    Rows = measure(Opts),
+    io:put_chars([stanza_bench_report:text(table(Rows)), "\n", goals(Rows)]),
+    Rows.
+
+%% @doc Runs the benchmark and returns the rows; progress on standard error.
+-spec measure(options()) -> [row()].
+measure(Opts) when is_map(Opts) ->
     Size = maps:get(size, Opts, 4),
     Runs = maps:get(runs, Opts, 5),
     true = is_number(Size) andalso Size > 0 andalso is_integer(Runs) andalso Runs > 0,
@@ -56,9 +63,7 @@ run(Opts) when is_map(Opts) ->
     Base = measure(stanza, Els, Runs),
     Rows = [Base, measure(fxml, Els, Runs), measure(xmerl, Els, Runs),
             measure(xmerl_bytes, Els, Runs)],
-    Final = [with_ratio(R, Base) || R <- Rows],
-    print(Final),
-    Final.
+    [with_ratio(R, Base) || R <- Rows].
 
 %%--------------------------------------------------------------------
 %% Rows
@@ -134,26 +139,12 @@ first_bytes(_, _, Acc) ->
 
 %% Seconds for one pass, in a fresh process after a garbage collection.
 timed(Fun, Items) ->
-    Self = self(),
-    {Pid, Ref} = spawn_monitor(
-                   fun() ->
-                           erlang:garbage_collect(),
-                           T0 = erlang:monotonic_time(),
-                           lists:foreach(Fun, Items),
-                           T1 = erlang:monotonic_time(),
-                           Self ! {self(), erlang:convert_time_unit(T1 - T0, native, nanosecond)}
-                   end),
-    receive
-        {Pid, Ns} ->
-            erlang:demonitor(Ref, [flush]),
-            max(Ns, 1) / 1.0e9;
-        {'DOWN', Ref, process, Pid, Reason} ->
-            erlang:error({bench_run_failed, Reason})
-    end.
+    stanza_bench_util:in_fresh_process(
+      fun() -> stanza_bench_util:seconds(fun() -> lists:foreach(Fun, Items) end) end).
 
 summary(Key, Input, Bytes, Count, Secs) ->
     Sorted = lists:sort(Secs),
-    Median = lists:nth((length(Sorted) + 1) div 2, Sorted),
+    Median = stanza_bench_util:median(Secs),
     #{key => Key, label => label(Key), status => ok, input => lists:flatten(Input),
       bytes => Bytes, elements => Count,
       mbps => Bytes / ?MB / Median,
@@ -169,52 +160,42 @@ with_ratio(Row, _Base) ->
 %%--------------------------------------------------------------------
 %% Output
 
-print(Rows) ->
-    io:format("~n| ~-30s | ~8s | ~13s | ~11s | ~9s | ~-40s |~n",
-              ["Serializer", "MB/s", "min-max MB/s", "elements/s", "vs stanza", "Input"]),
-    io:format("|~s|~s:|~s:|~s:|~s:|~s|~n",
-              [lists:duplicate(32, $-), lists:duplicate(9, $-), lists:duplicate(14, $-),
-               lists:duplicate(12, $-), lists:duplicate(10, $-), lists:duplicate(42, $-)]),
-    lists:foreach(fun print_row/1, Rows),
-    io:format("~n"),
-    lists:foreach(fun print_goal/1, Rows).
+%% @doc The rows as a report table.
+-spec table([row()]) -> stanza_bench_report:table().
+table(Rows) ->
+    #{id => serializer,
+      title => "Serializer throughput (MB/s of XML written)",
+      columns => [{"Serializer", text}, {"MB/s", number}, {"min-max MB/s", range},
+                  {"elements/s", count}, {"vs stanza", ratio}, {"Input", text}],
+      keys => [K || #{key := K} <- Rows],
+      rows => [cells(R) || R <- Rows],
+      notes => ["Elements parsed once (untimed) to #xmlel{}; xmerl gets them "
+                "as xmerl records, converted untimed."]}.
 
-print_row(#{status := ok} = R) ->
+cells(#{status := ok} = R) ->
     #{label := L, mbps := M, mbps_min := Lo, mbps_max := Hi, elements_per_s := E,
       ratio := Ratio, input := In} = R,
-    io:format("| ~-30s | ~8s | ~13s | ~11s | ~8.2fx | ~s |~n",
-              [L, fmt(M), fmt(Lo) ++ "-" ++ fmt(Hi), thousands(round(E)), Ratio, pad(In, 40)]);
-print_row(#{label := L, status := {skipped, Why}}) ->
-    io:format("| ~-30s | ~8s | ~13s | ~11s | ~9s | skipped: ~s |~n",
-              [L, "-", "-", "-", "-", pad(Why, 31)]).
+    [L, M, {Lo, Hi}, E, Ratio, In];
+cells(#{label := L, status := {skipped, Why}}) ->
+    [L, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why].
 
-print_goal(#{key := fxml, status := ok, ratio := R}) ->
+%% @doc The serializer issue's goals, checked.
+-spec goals([row()]) -> iolist().
+goals(Rows) ->
+    [goal(R) || R <- Rows].
+
+goal(#{key := fxml, status := ok, ratio := R}) ->
     goal("fast_xml", 1 / R, 2);
-print_goal(#{key := xmerl, status := ok, ratio := R}) ->
+goal(#{key := xmerl, status := ok, ratio := R}) ->
     goal("xmerl:export_simple (deep list)", 1 / R, 20);
-print_goal(#{key := xmerl_bytes, status := ok, ratio := R}) ->
+goal(#{key := xmerl_bytes, status := ok, ratio := R}) ->
     goal("xmerl:export_simple + unicode:characters_to_binary", 1 / R, 20);
-print_goal(_) ->
-    ok.
+goal(_) ->
+    [].
 
 goal(What, Times, Goal) ->
-    io:format("stanza is ~.2fx ~s (goal ~px): ~s~n",
-              [Times, What, Goal, case Times >= Goal of true -> "met"; false -> "NOT met" end]).
-
-fmt(X) when X >= 100 -> integer_to_list(round(X));
-fmt(X) when X >= 10 -> float_to_list(X, [{decimals, 1}]);
-fmt(X) -> float_to_list(X, [{decimals, 2}]).
-
-thousands(N) ->
-    S = integer_to_list(N),
-    Groups = lists:reverse(group(lists:reverse(S))),
-    lists:flatten(lists:join(",", Groups)).
-
-group(Rev) when length(Rev) =< 3 -> [lists:reverse(Rev)];
-group([A, B, C | Rest]) -> [[C, B, A] | group(Rest)].
+    io_lib:format("stanza is ~.2fx ~s (goal ~px): ~s~n",
+                  [Times, What, Goal, case Times >= Goal of true -> "met"; false -> "NOT met" end]).
 
 progress(Fmt, Args) ->
-    io:format(standard_error, "stanza_bench_xml: " ++ Fmt ++ "~n", Args).
-
-pad(S, W) ->
-    string:pad(S, W).
+    stanza_bench_util:progress("serializer: " ++ Fmt ++ "~n", Args).

@@ -21,7 +21,7 @@
 %% '''
 -module(stanza_corpus).
 
--export([generate/1, stream/1, to_stream/1, from_file/1]).
+-export([generate/1, stream/1, to_stream/1, from_file/1, big_stanza/1]).
 
 -export_type([corpus/0]).
 
@@ -46,6 +46,25 @@ generate(Bytes) when is_integer(Bytes), Bytes > 0 ->
     Budget = Bytes - byte_size(Header) - byte_size(Trailer),
     Stanzas = stanzas(Budget, rand:seed_s(exsss, ?SEED), []),
     #{header => Header, stanzas => Stanzas, trailer => Trailer}.
+
+%% @doc One roster result of at least `Bytes' bytes (items of the same
+%% mix as the corpus's rosters), for the benchmarks of huge stanzas. The
+%% same size always gives the same bytes.
+-spec big_stanza(pos_integer()) -> binary().
+big_stanza(Bytes) when is_integer(Bytes), Bytes > 0 ->
+    Open = <<"<iq to='juliet@example.com/balcony' type='result' id='roster-1'>"
+             "<query xmlns='jabber:iq:roster' ver='ver14'>">>,
+    Close = <<"</query></iq>">>,
+    Budget = Bytes - byte_size(Open) - byte_size(Close),
+    Items = roster_items(Budget, rand:seed_s(exsss, ?SEED), []),
+    iolist_to_binary([Open, Items, Close]).
+
+roster_items(Budget, _S, Acc) when Budget =< 0 ->
+    lists:reverse(Acc);
+roster_items(Budget, S0, Acc) ->
+    {Item, S1} = roster_item(0, S0),
+    Bin = iolist_to_binary(Item),
+    roster_items(Budget - byte_size(Bin), S1, [Bin | Acc]).
 
 %% @doc generate/1 as one stream: header, stanzas with an occasional
 %% whitespace keepalive between them, trailer.

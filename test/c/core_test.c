@@ -339,6 +339,10 @@ int main(void)
     check_input("entity", buf, &stream, STZ_ERR_RESTRICTED);
     snprintf(buf, sizeof buf, "%s<a><b></a>", header);
     check_input("mismatch", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
+    /* expat would decode the stream as UTF-16 after these byte order
+     * marks; XMPP is UTF-8 only. */
+    check_input("utf-16le bom", "\xff\xfe<", &stream, STZ_ERR_NOT_WELL_FORMED);
+    check_input("utf-16be bom", "\xfe\xff", &stream, STZ_ERR_NOT_WELL_FORMED);
     snprintf(buf, sizeof buf, "%s<p:a/>", header);
     check_input("unbound prefix", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
     snprintf(buf, sizeof buf, "%s<a>\xc0\xaf</a>", header);

@@ -1,0 +1,85 @@
+%% @doc What every benchmark section shares: running a measurement in a
+%% fresh process, medians, progress lines, formatting.
+-module(stanza_bench_util).
+
+-export([in_fresh_process/1, seconds/1, median/1, spread/1, summary/1,
+         progress/2, quiet/1, flat/2]).
+
+-export_type([summary/0]).
+
+%% The median of a sample and its extremes.
+-type summary() :: #{median := number(), min := number(), max := number()}.
+
+%% @doc Fun's result, computed in a new process after a garbage
+%% collection of the caller, so that every run starts from the same heap
+%% state (runs timed one after another in one process gave bimodal
+%% results as heap sizes carried over). A crash in Fun is raised here.
+-spec in_fresh_process(fun(() -> Result)) -> Result.
+in_fresh_process(Fun) ->
+    true = erlang:garbage_collect(),
+    Parent = self(),
+    Ref = make_ref(),
+    {Pid, MRef} = spawn_monitor(fun() -> Parent ! {Ref, protect(Fun)} end),
+    receive
+        {Ref, {ok, Result}} ->
+            erlang:demonitor(MRef, [flush]),
+            Result;
+        {Ref, {crashed, Class, Reason, Stack}} ->
+            erlang:demonitor(MRef, [flush]),
+            erlang:raise(Class, Reason, Stack);
+        {'DOWN', MRef, process, Pid, Reason} ->
+            erlang:error({run_died, Reason})
+    end.
+
+protect(Fun) ->
+    try
+        true = erlang:garbage_collect(),
+        {ok, Fun()}
+    catch
+        Class:Reason:Stack -> {crashed, Class, Reason, Stack}
+    end.
+
+%% @doc Wall-clock seconds that Fun takes, in the calling process.
+-spec seconds(fun(() -> term())) -> float().
+seconds(Fun) ->
+    T0 = erlang:monotonic_time(),
+    _ = Fun(),
+    T1 = erlang:monotonic_time(),
+    max(erlang:convert_time_unit(T1 - T0, native, nanosecond), 1) / 1.0e9.
+
+-spec median([number(), ...]) -> number().
+median(Xs) ->
+    Sorted = lists:sort(Xs),
+    N = length(Sorted),
+    case N rem 2 of
+        1 -> lists:nth(N div 2 + 1, Sorted);
+        0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
+    end.
+
+%% @doc `{Min, Max}' of a sample.
+-spec spread([number(), ...]) -> {number(), number()}.
+spread(Xs) ->
+    {lists:min(Xs), lists:max(Xs)}.
+
+-spec summary([number(), ...]) -> summary().
+summary(Xs) ->
+    #{median => median(Xs), min => lists:min(Xs), max => lists:max(Xs)}.
+
+%% @doc A progress message on standard error, so that standard output
+%% carries only the report; nothing after quiet(true) in this process.
+-spec progress(io:format(), [term()]) -> ok.
+progress(Format, Args) ->
+    case get(stanza_bench_quiet) of
+        true -> ok;
+        _ -> io:format(standard_error, Format, Args)
+    end.
+
+%% @doc Turns progress messages off (true) or on (false) for the calling
+%% process, which runs the benchmark; returns the previous setting.
+-spec quiet(boolean()) -> boolean().
+quiet(Quiet) when is_boolean(Quiet) ->
+    put(stanza_bench_quiet, Quiet) =:= true.
+
+-spec flat(io:format(), [term()]) -> string().
+flat(Format, Args) ->
+    lists:flatten(io_lib:format(Format, Args)).
