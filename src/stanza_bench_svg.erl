@@ -59,7 +59,7 @@ bar(I, {Label, Ratio, Kind, Detail}, Max) ->
             [Name,
              el("rect", [{"x", int(?BAR_X)}, {"y", int(Y)}, {"width", int(W)},
                          {"height", "18"}, {"fill", colour(Kind)}], []),
-             text(?BAR_X + W + 6, Y + 13, [], [ratio(Ratio), "  ", Detail])]
+             text(?BAR_X + W + 6, Y + 13, [], [ratio(Ratio), " (", Detail, ")"])]
     end.
 
 one_line(Max, Height) ->

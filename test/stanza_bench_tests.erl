@@ -68,7 +68,7 @@ svg_chart_test() ->
     Texts = [T || {xmlel, <<"text">>, _, [{xmlcdata, T}]} <- Children],
     ?assert(lists:member(<<"Title & <more>">>, Texts)),
     ?assert(lists:member(<<"not installed here">>, Texts)),
-    ?assert(lists:member(<<"0.30x  28 MB/s">>, Texts)),
+    ?assert(lists:member(<<"0.30x (28 MB/s)">>, Texts)),
     Widths = [binary_to_integer(proplists:get_value(<<"width">>, A))
               || A <- tl(Rects)],
     %% Bars are proportional: expat's is 1.7 times stanza's.
