@@ -67,7 +67,7 @@ check-c:
 ## then fuzzes each for FUZZ_SMOKE_SECONDS. FUZZ_HARNESSES picks some.
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
-FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
