@@ -276,24 +276,9 @@ limits() ->
 %% Every class of invalid UTF-8, in text; then in other places.
 
 utf8() ->
-    Classes =
-        [{"overlong 2-byte (C0)", <<16#C0, 16#AF>>},
-         {"overlong 2-byte (C1)", <<16#C1, 16#BF>>},
-         {"overlong 3-byte", <<16#E0, 16#80, 16#AF>>},
-         {"overlong 4-byte", <<16#F0, 16#80, 16#80, 16#AF>>},
-         {"high surrogate", <<16#ED, 16#A0, 16#80>>},
-         {"low surrogate", <<16#ED, 16#BF, 16#BF>>},
-         {"byte FE", <<16#FE>>},
-         {"byte FF", <<16#FF>>},
-         {"code point above U+10FFFF", <<16#F4, 16#90, 16#80, 16#80>>},
-         {"lead byte F5", <<16#F5, 16#80, 16#80, 16#80>>},
-         {"lone continuation byte", <<16#80>>},
-         {"truncated 2-byte sequence", <<16#C3>>},
-         {"truncated 3-byte sequence", <<16#E2, 16#82>>},
-         {"truncated 4-byte sequence", <<16#F0, 16#9F, 16#98>>},
-         {"bad continuation byte", <<16#C3, 16#28>>},
-         {"noncharacter U+FFFE", <<16#EF, 16#BF, 16#BE>>},
-         {"noncharacter U+FFFF", <<16#EF, 16#BF, 16#BF>>}],
+    Classes = stanza_test_util:invalid_utf8()
+        ++ [{"noncharacter U+FFFE", <<16#EF, 16#BF, 16#BE>>},
+            {"noncharacter U+FFFF", <<16#EF, 16#BF, 16#BF>>}],
     [#{name => "invalid UTF-8 in text: " ++ Name, class => utf8,
        input => [?H, <<"<a>x", Bytes/binary, "</a>">>],
        expect => [?START, ?NWF(?INVALID_TOKEN, 4)]}

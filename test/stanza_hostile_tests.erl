@@ -415,7 +415,7 @@ brief(Term) ->
 memory_now() ->
     settle(),
     #{parsers => stanza_stream:live_parsers(),
-      driver_alloc => driver_alloc_bytes(),
+      driver_alloc => stanza_test_util:driver_alloc_bytes(),
       driver_bytes => driver_bytes(),
       binary => erlang:memory(binary)}.
 
@@ -438,17 +438,6 @@ memory_back(#{parsers := P0, driver_alloc := A0, driver_bytes := D0,
 settle() ->
     _ = [erlang:garbage_collect(Pid) || Pid <- processes()],
     ok.
-
-%% The bytes of the driver_alloc blocks of every allocator instance:
-%% enif_alloc (the NIF, expat included) and driver_alloc (the port driver)
-%% both allocate there.
-driver_alloc_bytes() ->
-    lists:sum([Size || {instance, _, Info} <- erlang:system_info({allocator,
-                                                                  driver_alloc}),
-                       {Kind, Carrier} <- Info, Kind =:= mbcs orelse Kind =:= sbcs,
-                       {blocks, Blocks} <- Carrier,
-                       {_Type, Stats} <- Blocks,
-                       {size, Size, _, _} <- Stats]).
 
 %% The port driver's allocations, counted in C, over all ports but the
 %% one opened to ask.

@@ -107,7 +107,8 @@ sample(Mod, P) ->
     erlang:garbage_collect(),
     {memory, Owner} = process_info(self(), memory),
     Base = #{owner => Owner, binary => erlang:memory(binary),
-             total => erlang:memory(total), driver_alloc => driver_alloc_bytes()},
+             total => erlang:memory(total),
+             driver_alloc => stanza_test_util:driver_alloc_bytes()},
     case Mod of
         stanza_port ->
             {ok, #{driver_bytes := D}} = stanza_port:info(P),
@@ -159,7 +160,7 @@ hold_parsers(Mod, N, Before) ->
                    {ok, [_]} = Mod:parse(P, [?HEADER, <<"<message to='a@b'><bo">>]),
                    P
                end || _ <- lists:seq(1, N)],
-    Held = driver_alloc_bytes() - maps:get(driver_alloc, Before),
+    Held = stanza_test_util:driver_alloc_bytes() - maps:get(driver_alloc, Before),
     Live = count_live(Mod, Parsers) - maps:get(parsers, Before),
     Done = [Mod:parse(P, <<"dy>x</body></message>">>) || P <- Parsers],
     N = length([ok || {ok, [{xmlstreamelement, _}]} <- Done]),
@@ -307,7 +308,8 @@ in_fresh_process(Fun) ->
 
 memory_now() ->
     _ = [erlang:garbage_collect(Pid) || Pid <- processes()],
-    #{parsers => stanza_stream:live_parsers(), driver_alloc => driver_alloc_bytes(),
+    #{parsers => stanza_stream:live_parsers(),
+      driver_alloc => stanza_test_util:driver_alloc_bytes(),
       driver_bytes => driver_bytes()}.
 
 poll_back(#{parsers := P0, driver_alloc := A0, driver_bytes := D0}) ->
@@ -316,15 +318,6 @@ poll_back(#{parsers := P0, driver_alloc := A0, driver_bytes := D0}) ->
               #{parsers := P, driver_alloc := A, driver_bytes := D} = memory_now(),
               P =< P0 andalso D =:= D0 andalso A =< A0 + 65536
       end, 10000).
-
-driver_alloc_bytes() ->
-    lists:sum([Size || {instance, _, Info} <- erlang:system_info({allocator,
-                                                                  driver_alloc}),
-                       {Kind, Carrier} <- Info, Kind =:= mbcs orelse Kind =:= sbcs,
-                       {blocks, Blocks} <- Carrier,
-                       {_Type, Stats} <- Blocks,
-                       {size, Size, _, _} <- Stats]).
-
 driver_bytes() ->
     {ok, P} = stanza_port:new(),
     {ok, #{driver_bytes := Bytes}} = stanza_port:info(P),

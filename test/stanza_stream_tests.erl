@@ -1036,24 +1036,6 @@ duplicate_attributes_in_stream_header_test() ->
     ?assertMatch([?NWF(8)],
                  stream(#{}, [<<"<s xmlns:p='u' xmlns:q='u' p:a='1' q:a='1'>">>])).
 
-%% Invalid UTF-8 byte sequences, to place in text, attributes and names.
-invalid_utf8() ->
-    [{"overlong 2-byte C0", <<16#C0, 16#AF>>},
-     {"overlong 2-byte C1", <<16#C1, 16#BF>>},
-     {"overlong 3-byte", <<16#E0, 16#80, 16#AF>>},
-     {"overlong 4-byte", <<16#F0, 16#80, 16#80, 16#AF>>},
-     {"high surrogate", <<16#ED, 16#A0, 16#80>>},
-     {"low surrogate", <<16#ED, 16#BF, 16#BF>>},
-     {"byte FE", <<16#FE>>},
-     {"byte FF", <<16#FF>>},
-     {"above U+10FFFF", <<16#F4, 16#90, 16#80, 16#80>>},
-     {"lead byte F5", <<16#F5, 16#80, 16#80, 16#80>>},
-     {"lone continuation", <<16#80>>},
-     {"truncated 2-byte", <<16#C3>>},
-     {"truncated 3-byte", <<16#E2, 16#82>>},
-     {"truncated 4-byte", <<16#F0, 16#9F, 16#98>>},
-     {"bad continuation", <<16#C3, 16#28>>}].
-
 invalid_utf8_test_() ->
     Places = [{"text", fun(B) -> <<"<a>x", B/binary, "y</a>">> end},
               {"text at end", fun(B) -> <<"<a>x", B/binary, "</a>">> end},
@@ -1063,7 +1045,7 @@ invalid_utf8_test_() ->
               {"between stanzas", fun(B) -> <<"<a/>", B/binary, "<b/>">> end}],
     [{Name ++ " in " ++ Place,
       fun() -> invalid_input(Wrap(Bytes)) end}
-     || {Name, Bytes} <- invalid_utf8(), {Place, Wrap} <- Places].
+     || {Name, Bytes} <- stanza_test_util:invalid_utf8(), {Place, Wrap} <- Places].
 
 invalid_input(Data) ->
     [?assertMatch({_, [?ANY_NWF]},
@@ -1077,7 +1059,7 @@ invalid_utf8_in_stream_header_test() ->
 invalid_utf8_in_parse_element_test_() ->
     [?_assertMatch({error, {not_well_formed, _}},
                    stanza_stream:parse_element(<<"<a>", B/binary, "</a>">>))
-     || {_, B} <- invalid_utf8()].
+     || {_, B} <- stanza_test_util:invalid_utf8()].
 
 truncated_utf8_at_end_of_parse_element_test() ->
     ?assertMatch({error, {not_well_formed, _}},

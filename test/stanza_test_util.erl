@@ -1,7 +1,7 @@
 %% Helpers shared by the test modules.
 -module(stanza_test_util).
 
--export([in_peer/3, gen_events/0, poll/2]).
+-export([in_peer/3, gen_events/0, poll/2, driver_alloc_bytes/0, invalid_utf8/0]).
 
 %% {ok, M:F(A...)} computed in a fresh VM, or {peer_died, Reason}: a NIF
 %% that corrupts memory kills that VM and fails one test instead of
@@ -44,3 +44,33 @@ poll_until(Fun, Deadline) ->
                 false -> timer:sleep(20), poll_until(Fun, Deadline)
             end
     end.
+
+%% The bytes of the driver_alloc blocks of every allocator instance:
+%% enif_alloc (the NIF, expat included) and driver_alloc (the port driver)
+%% both allocate there.
+driver_alloc_bytes() ->
+    lists:sum([Size || {instance, _, Info} <- erlang:system_info({allocator,
+                                                                  driver_alloc}),
+                       {Kind, Carrier} <- Info, Kind =:= mbcs orelse Kind =:= sbcs,
+                       {blocks, Blocks} <- Carrier,
+                       {_Type, Stats} <- Blocks,
+                       {size, Size, _, _} <- Stats]).
+
+%% Every class of invalid UTF-8, named, to place in text, attributes and
+%% names.
+invalid_utf8() ->
+    [{"overlong 2-byte (C0)", <<16#C0, 16#AF>>},
+     {"overlong 2-byte (C1)", <<16#C1, 16#BF>>},
+     {"overlong 3-byte", <<16#E0, 16#80, 16#AF>>},
+     {"overlong 4-byte", <<16#F0, 16#80, 16#80, 16#AF>>},
+     {"high surrogate", <<16#ED, 16#A0, 16#80>>},
+     {"low surrogate", <<16#ED, 16#BF, 16#BF>>},
+     {"byte FE", <<16#FE>>},
+     {"byte FF", <<16#FF>>},
+     {"code point above U+10FFFF", <<16#F4, 16#90, 16#80, 16#80>>},
+     {"lead byte F5", <<16#F5, 16#80, 16#80, 16#80>>},
+     {"lone continuation byte", <<16#80>>},
+     {"truncated 2-byte sequence", <<16#C3>>},
+     {"truncated 3-byte sequence", <<16#E2, 16#82>>},
+     {"truncated 4-byte sequence", <<16#F0, 16#9F, 16#98>>},
+     {"bad continuation byte", <<16#C3, 16#28>>}].
