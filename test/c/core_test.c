@@ -160,6 +160,33 @@ static void check_reset(void)
     }
 }
 
+/* Feeds open, then piece 2048 times; *input counts the bytes (close's
+ * included, for the caller, which feeds it). Nonzero on a failed feed. */
+static int feed_huge_token(stz_core *c, const char *open, const char *piece,
+                           const char *close, size_t *input)
+{
+    size_t piece_len = strlen(piece);
+    *input = strlen(open) + strlen(close);
+    int bad = !c || stz_core_feed(c, open, strlen(open), 0) != 0;
+    for (int i = 0; i < 2048 && !bad; i++) {
+        bad = stz_core_feed(c, piece, piece_len, 0) != 0;
+        *input += piece_len;
+    }
+    return bad;
+}
+
+/* Fails the check when a feed went wrong or expat read more than four
+ * times the input (it re-read a token from its start on every piece). */
+static void check_reads(const char *name, int bad, stz_core *c, size_t input)
+{
+    unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
+    if (bad || reads > 4ULL * input) {
+        fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
+                name, bad, reads, input);
+        failures++;
+    }
+}
+
 /* A huge token fed in small pieces: expat must not re-read it from its
  * start on every piece (quadratic work), and the stanza it belongs to must
  * come out as soon as its last byte is in. */
@@ -173,21 +200,12 @@ static void check_linear_rereads(const char *name, const char *open,
                      on_stream_end, on_discard};
     t.len = 0;
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
-    size_t piece_len = strlen(piece), input = strlen(open) + strlen(close);
-    int bad = !c || stz_core_feed(c, open, strlen(open), 0);
-    for (int i = 0; i < 2048 && !bad; i++) {
-        bad = stz_core_feed(c, piece, piece_len, 0) != 0;
-        input += piece_len;
-    }
+    size_t input;
+    int bad = feed_huge_token(c, open, piece, close, &input);
     size_t before_end = t.len;
     bad = bad || stz_core_feed(c, close, strlen(close), 0) != 0 ||
           t.len == before_end;
-    unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
-    if (bad || reads > 4ULL * input) {
-        fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
-                name, bad, reads, input);
-        failures++;
-    }
+    check_reads(name, bad, c, input);
     stz_core_free(c);
 }
 
@@ -229,22 +247,13 @@ static void check_linear_prolog_token(const char *name, const char *open,
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
                      on_stream_end, on_discard};
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
-    size_t piece_len = strlen(piece), input = strlen(open) + strlen(close);
-    int bad = !c || stz_core_feed(c, open, strlen(open), 0) != 0;
-    for (int i = 0; i < 2048 && !bad; i++) {
-        bad = stz_core_feed(c, piece, piece_len, 0) != 0;
-        input += piece_len;
-    }
+    size_t input;
+    int bad = feed_huge_token(c, open, piece, close, &input);
     /* the token ends: refused then, or (when the scanner was lost, see
      * worth_rereading) at the end of the input at the latest */
     bad = bad || (stz_core_feed(c, close, strlen(close), 0) == 0 &&
                   stz_core_feed(c, "", 0, 1) == 0);
-    unsigned long long reads = c ? stz_core_expat_reads(c) : 0;
-    if (bad || reads > 4ULL * input) {
-        fprintf(stderr, "%s: failed=%d, expat read %llu bytes for %zu\n",
-                name, bad, reads, input);
-        failures++;
-    }
+    check_reads(name, bad, c, input);
     stz_core_free(c);
 }
 
