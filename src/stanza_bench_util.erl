@@ -2,7 +2,7 @@
 %% fresh process, medians, progress lines, formatting.
 -module(stanza_bench_util).
 
--export([in_fresh_process/1, seconds/1, median/1, spread/1, summary/1,
+-export([in_fresh_process/1, seconds/1, median/1, summary/1,
          progress/2, quiet/1, flat/2]).
 
 -export_type([summary/0]).
@@ -55,11 +55,6 @@ median(Xs) ->
         1 -> lists:nth(N div 2 + 1, Sorted);
         0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
     end.
-
-%% @doc `{Min, Max}' of a sample.
--spec spread([number(), ...]) -> {number(), number()}.
-spread(Xs) ->
-    {lists:min(Xs), lists:max(Xs)}.
 
 -spec summary([number(), ...]) -> summary().
 summary(Xs) ->
