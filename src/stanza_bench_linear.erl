@@ -38,8 +38,8 @@ row(Key, #{label := Label} = Lib, {Small, Double}, #{chunk := Chunk,
                                                      runs := Runs}) ->
     stanza_bench_util:progress("chunking, ~ts: ", [Label]),
     Whole = times(Lib, [Small], Runs),
-    Chunked = times(Lib, chunks(Small, Chunk), Runs),
-    Twice = times(Lib, chunks(Double, Chunk), Runs),
+    Chunked = times(Lib, stanza_bench_util:chunks(Small, Chunk), Runs),
+    Twice = times(Lib, stanza_bench_util:chunks(Double, Chunk), Runs),
     Row = #{key => Key, label => Label, whole => Whole, chunked => Chunked,
             twice => Twice},
     stanza_bench_util:progress("~.1f ms whole, ~.1f ms in chunks~n",
@@ -67,12 +67,6 @@ feed_all(Feed, P, [Chunk | Rest], Stanzas) ->
     feed_all(Feed, P1, Rest, Stanzas + N);
 feed_all(_Feed, _P, [], Stanzas) ->
     Stanzas.
-
-chunks(Bin, Size) when byte_size(Bin) > Size ->
-    <<Chunk:Size/binary, Rest/binary>> = Bin,
-    [Chunk | chunks(Rest, Size)];
-chunks(Bin, _Size) ->
-    [Bin].
 
 median(Row, What) ->
     maps:get(median, maps:get(What, Row)).

@@ -55,7 +55,8 @@ context(Opts) ->
     #{source => Source, stream => Stream, stanzas => Stanzas,
       count => length(Stanzas), stanza_bytes => iolist_size(Stanzas),
       chunk => Chunk, runs => maps:get(runs, Opts),
-      chunks => chunks(Stream, Chunk), stream_file => stream_file(Stream),
+      chunks => stanza_bench_util:chunks(Stream, Chunk),
+      stream_file => stream_file(Stream),
       raw_expat => Exe, expat_version => expat_version(Exe),
       fxml => fxml_status()}.
 
@@ -70,12 +71,6 @@ corpus(#{file := Path}) ->
 corpus(#{size := Size}) ->
     {"generated (stanza_corpus, fixed seed)",
      stanza_corpus:generate(max(1, round(Size * ?MB)))}.
-
-chunks(Bin, Size) when byte_size(Bin) > Size ->
-    <<Chunk:Size/binary, Rest/binary>> = Bin,
-    [Chunk | chunks(Rest, Size)];
-chunks(Bin, _Size) ->
-    [Bin].
 
 stream_file(Stream) ->
     Dir = os:getenv("TMPDIR", "/tmp"),

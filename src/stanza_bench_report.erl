@@ -155,4 +155,4 @@ group3([A, B, C | Rest]) when Rest =/= [] -> [[A, B, C] | group3(Rest)];
 group3(Digits) -> [Digits].
 
 flat(Format, Args) ->
-    lists:flatten(io_lib:format(Format, Args)).
+    stanza_bench_util:flat(Format, Args).

@@ -2,7 +2,7 @@
 %% fresh process, medians, progress lines, formatting.
 -module(stanza_bench_util).
 
--export([in_fresh_process/1, seconds/1, median/1, summary/1,
+-export([in_fresh_process/1, seconds/1, median/1, summary/1, chunks/2,
          progress/2, quiet/1, flat/2]).
 
 -export_type([summary/0]).
@@ -55,6 +55,15 @@ median(Xs) ->
         1 -> lists:nth(N div 2 + 1, Sorted);
         0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
     end.
+
+%% @doc A binary cut into pieces of Size bytes (the last one shorter), as
+%% the benchmark feeds its parsers.
+-spec chunks(binary(), pos_integer()) -> [binary()].
+chunks(Bin, Size) when byte_size(Bin) > Size ->
+    <<Chunk:Size/binary, Rest/binary>> = Bin,
+    [Chunk | chunks(Rest, Size)];
+chunks(Bin, _Size) ->
+    [Bin].
 
 -spec summary([number(), ...]) -> summary().
 summary(Xs) ->
