@@ -463,6 +463,19 @@ static void XMLCALL on_end(void *user, const XML_Char *name)
     c->depth--;
 }
 
+/* Text between stanzas is dropped, however long, and expat never holds
+ * back a run of plain text; but it holds a reference ("&amp;", "&#x41;",
+ * which leading zeros make as long as a peer likes) until its ';', and
+ * check_held_back refuses what it holds beyond the outside bound. So a
+ * reference between stanzas is held to that bound when it comes whole
+ * too, or the outcome would depend on where the input was cut. */
+static int is_reference(stz_core *c)
+{
+    int offset = 0, size = 0;
+    const char *context = XML_GetInputContext(c->parser, &offset, &size);
+    return context && offset >= 0 && offset < size && context[offset] == '&';
+}
+
 static void XMLCALL on_text(void *user, const XML_Char *s, int len)
 {
     stz_core *c = user;
@@ -470,8 +483,12 @@ static void XMLCALL on_text(void *user, const XML_Char *s, int len)
         return;
     long long end = event_end(c);
     c->last_event_end = end;
-    if (!in_stanza(c)) /* whitespace keepalives between stanzas */
+    if (!in_stanza(c)) { /* whitespace keepalives between stanzas */
+        if (is_reference(c))
+            check_outside_event(c, (long long)XML_GetCurrentByteIndex(c->parser),
+                                end, c->depth, 0);
         return;
+    }
     if (check_stanza_size(c, end))
         return;
     if (buf_append(c, &c->text, s, (size_t)len))
