@@ -116,7 +116,7 @@ check-sanitizers:
 	$(MAKE) -C c_src OPT="$(SANITIZE)" LDFLAGS="-shared -fsanitize=address,undefined"
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
-	  $(ERL) -noshell -pa _build/test/lib/stanza/ebin _build/test/lib/stanza/test \
+	  $(ERL) -noshell -pa _build/test/lib/*/ebin _build/test/lib/*/test \
 	  -eval 'halt(case eunit:test($(TEST_MODULES), []) of ok -> 0; _ -> 1 end)'; \
 	  status=$$?; $(MAKE) -C c_src clean; $(MAKE) -C c_src; exit $$status
 
