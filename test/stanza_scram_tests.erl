@@ -116,13 +116,11 @@ prop_server_round_trip() ->
             begin
                 {First, S1} = stanza_scram:client_first(#{username => User, password => Password,
                                                           hash => Hash, channel_binding => Cb}),
-                {Gs2AndBare, ServerFirst, SNonce} = server_first(First, Salt, Iter),
+                {ServerFirst, Server} = stanza_scram_server:first(First, Salt, Iter),
                 {ok, Final, S2} = stanza_scram:client_final(S1, ServerFirst),
-                {ok, ServerFinal} = server_final(Hash, Password, Salt, Iter, Gs2AndBare,
-                                                 ServerFirst, Final, SNonce),
+                {ok, ServerFinal} = stanza_scram_server:final(Hash, Server, Final, Password),
                 {error, bad_proof} =
-                    server_final(Hash, <<Password/binary, "x">>, Salt, Iter, Gs2AndBare,
-                                 ServerFirst, Final, SNonce),
+                    stanza_scram_server:final(Hash, Server, Final, <<Password/binary, "x">>),
                 ok =:= stanza_scram:verify_server_final(S2, ServerFinal)
             end).
 
@@ -146,32 +144,3 @@ processone_salted_password_test() ->
 printable_password() ->
     ?BIND(L, proper_types:non_empty(proper_types:list(proper_types:range(16#20, 16#7E))),
           list_to_binary(L)).
-
-server_first(ClientFirst, Salt, Iter) ->
-    %% gs2-header is "flag,authzid," and the bare message follows.
-    [Flag, Rest] = binary:split(ClientFirst, <<",">>),
-    [AuthzId, Bare] = binary:split(Rest, <<",">>),
-    {match, [CNonce]} = re:run(Bare, "r=([^,]+)$", [{capture, all_but_first, binary}]),
-    SNonce = <<CNonce/binary, "srv">>,
-    ServerFirst = <<"r=", SNonce/binary, ",s=", (base64:encode(Salt))/binary, ",i=",
-                    (integer_to_binary(Iter))/binary>>,
-    {{<<Flag/binary, ",", AuthzId/binary, ",">>, Bare}, ServerFirst, SNonce}.
-
-server_final(Hash, Password, Salt, Iter, {Gs2, Bare}, ServerFirst, Final, SNonce) ->
-    {match, [Without, Proof64]} = re:run(Final, "^(c=[^,]*,r=[^,]+),p=(.+)$",
-                                         [{capture, all_but_first, binary}]),
-    {match, [C64, SNonce]} = re:run(Without, "^c=([^,]*),r=(.+)$",
-                                    [{capture, all_but_first, binary}]),
-    <<Gs2:(byte_size(Gs2))/binary, _CbData/binary>> = base64:decode(C64),
-    Salted = crypto:pbkdf2_hmac(Hash, Password, Salt, Iter, byte_size(crypto:hash(Hash, <<>>))),
-    StoredKey = crypto:hash(Hash, crypto:mac(hmac, Hash, Salted, <<"Client Key">>)),
-    AuthMessage = <<Bare/binary, ",", ServerFirst/binary, ",", Without/binary>>,
-    ClientKey = crypto:exor(base64:decode(Proof64),
-                            crypto:mac(hmac, Hash, StoredKey, AuthMessage)),
-    case crypto:hash(Hash, ClientKey) of
-        StoredKey ->
-            ServerKey = crypto:mac(hmac, Hash, Salted, <<"Server Key">>),
-            {ok, <<"v=", (base64:encode(crypto:mac(hmac, Hash, ServerKey, AuthMessage)))/binary>>};
-        _ ->
-            {error, bad_proof}
-    end.
