@@ -17,6 +17,12 @@ compile:
 
 ## Tests: the C core under sanitizers and valgrind, EUnit (with the PropEr
 ## properties), Dialyzer, and a project that uses stanza as a dependency.
+## Our own builds treat C warnings as errors: exported, WARN reaches
+## c_src/Makefile through rebar3's compile hook too. A user's dependency
+## build keeps c_src/Makefile's default (no -Werror).
+STRICT_WARN = -Wall -Wextra -Werror
+test: export WARN = $(STRICT_WARN)
+compile: export WARN = $(STRICT_WARN)
 test:
 	@scripts/ensure-packages test
 	$(MAKE) check-c
