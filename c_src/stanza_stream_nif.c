@@ -190,7 +190,9 @@ static ERL_NIF_TERM refusal(ErlNifEnv *env, access a)
                             a == ACCESS_CLOSED ? atom_closed : atom_not_owner);
 }
 
-/* Format, MaxStanzaSize, MaxDepth, Drop from argv[0..3]. */
+/* Format, MaxStanzaSize, MaxDepth, Flags from argv[0..3]. Flags: bit 0
+ * drops comments and PIs, bit 1 keeps expat's text pieces (element mode,
+ * for ejabberd 2.x's parse_element). */
 static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
                        nif_format *format, stz_options *opts)
 {
@@ -200,13 +202,14 @@ static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
     if (!enif_get_uint(env, argv[0], &fmt) || fmt > 2 ||
         !enif_get_uint64(env, argv[1], &max_size) ||
         !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
-        !enif_get_uint(env, argv[3], &drop) || drop > 1)
+        !enif_get_uint(env, argv[3], &drop) || drop > 3)
         return 0;
     *format = (nif_format)fmt;
     memset(opts, 0, sizeof *opts);
     opts->max_stanza_size = max_size;
     opts->max_depth = max_depth;
-    opts->restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    opts->restricted = drop & 1 ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    opts->text_pieces = (drop & 2) != 0;
     return 1;
 }
 

@@ -63,8 +63,8 @@
 -export([new/0, new/1, parse/2, reset/1, close/1, controlling_process/2,
          parse_element/1, parse_element/2, live_parsers/0]).
 
--export_type([parser/0, options/0, event/0, element/0, reason/0,
-              format/0]).
+-export_type([parser/0, options/0, element_options/0, event/0, element/0,
+              reason/0, format/0]).
 
 -opaque parser() :: stanza_stream_nif:parser().
 -type format() :: binary | legacy | xmlel.
@@ -73,6 +73,11 @@
                      max_depth => pos_integer(),
                      restricted => reject | drop,
                      callback => pid()}.
+-type element_options() :: #{format => format(),
+                             max_stanza_size => pos_integer() | infinity,
+                             max_depth => pos_integer(),
+                             restricted => reject | drop,
+                             merge_text => boolean()}.
 -type name() :: binary() | string().
 -type attrs() :: [{name(), binary() | string()}].
 -type element() :: {xmlelement | xmlel, name(), attrs(),
@@ -143,12 +148,19 @@ parse_element(Data) ->
     parse_element(Data, #{}).
 
 %% @doc Parses one whole element (the stanza is the root). Takes the same
-%% options as new/1 but `callback'. Leading and trailing whitespace is
-%% fine; anything else around the element is not well-formed.
--spec parse_element(iodata(), options()) ->
+%% options as new/1 but `callback', and one more:
+%% `merge_text => boolean()' (default `true'). With `false' the text is
+%% kept in the pieces expat reports it in (a run of characters, each
+%% reference, each line break, each CDATA section's lines are separate
+%% `{xmlcdata, Bin}' children), which is what ejabberd 2.x's
+%% xml_stream:parse_element/1 returned; inputs over 64 KB are fed in
+%% slices, which may cut a piece in two.
+%% Leading and trailing whitespace is fine; anything else around the
+%% element is not well-formed.
+-spec parse_element(iodata(), element_options()) ->
           {ok, element()} | {error, reason() | badarg}.
 parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
-    Settings = stanza_options:settings(Opts),
+    Settings = element_settings(Opts),
     case to_binary(Data) of
         {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
             element_result(small_element(Bin, Settings));
@@ -180,6 +192,19 @@ large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
     {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
     ok = stanza_stream_nif:close(Parser),
     Events.
+
+%% The stream settings, with the text-pieces flag (2) added to Drop.
+element_settings(#{merge_text := Merge} = Opts) when is_boolean(Merge) ->
+    {Format, MaxSize, MaxDepth, Drop} =
+        stanza_options:settings(maps:remove(merge_text, Opts)),
+    {Format, MaxSize, MaxDepth, Drop bor (case Merge of
+                                              true -> 0;
+                                              false -> 2
+                                          end)};
+element_settings(#{merge_text := Merge}) ->
+    erlang:error({bad_option, merge_text, Merge});
+element_settings(Opts) ->
+    stanza_options:settings(Opts).
 
 %% A final parse of one element ends with the element or with an error.
 element_result(Events) ->

@@ -1875,3 +1875,37 @@ no_atoms_from_wire_data_test() ->
                                                   #{format => F})
      end || F <- [binary, legacy, xmlel]],
     ?assertEqual(Before, erlang:system_info(atom_count)).
+
+%%====================================================================
+%% parse_element's merge_text option
+%%====================================================================
+
+merge_text_default_merges_test() ->
+    ?assertEqual({ok, {xmlelement, <<"a">>, [], [{xmlcdata, <<"x&y\nz">>}]}},
+                 stanza_stream:parse_element(<<"<a>x&amp;y\nz</a>">>)).
+
+merge_text_false_keeps_expat_pieces_test_() ->
+    Pieces = [{xmlcdata, P} || P <- [<<"x">>, <<"&">>, <<"y">>, <<"\n">>, <<"z">>]],
+    [?_assertEqual({ok, {xmlelement, <<"a">>, [], Pieces}},
+                   stanza_stream:parse_element(<<"<a>x&amp;y\nz</a>">>,
+                                               #{merge_text => false})),
+     ?_assertEqual({ok, {xmlel, <<"a">>, [], Pieces}},
+                   stanza_stream:parse_element(<<"<a>x&amp;y\r\nz</a>">>,
+                                               #{merge_text => false, format => xmlel})),
+     ?_assertEqual({ok, {xmlelement, <<"a">>, [], [{xmlcdata, <<"xy">>}]}},
+                   stanza_stream:parse_element(<<"<a>x<!---->y</a>">>,
+                                               #{merge_text => true, restricted => drop}))].
+
+%% Past 64 KB the element is fed in slices: the pieces still add up.
+merge_text_false_large_element_test() ->
+    Text = binary:copy(<<"0123456789&amp;">>, 10000),
+    {ok, {xmlelement, <<"a">>, [], Children}} =
+        stanza_stream:parse_element(<<"<a>", Text/binary, "</a>">>, #{merge_text => false}),
+    ?assert(length(Children) >= 20000),
+    ?assertEqual(binary:copy(<<"0123456789&">>, 10000),
+                 iolist_to_binary([T || {xmlcdata, T} <- Children])).
+
+merge_text_bad_value_test_() ->
+    [?_assertError({bad_option, merge_text, yes},
+                   stanza_stream:parse_element(<<"<a/>">>, #{merge_text => yes})),
+     ?_assertError({bad_option, merge_text, false}, stanza_stream:new(#{merge_text => false}))].
