@@ -41,6 +41,7 @@
 -export_type([table/0, options/0, stats/0]).
 
 -include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 -opaque table() :: reference().
 -type options() :: #{capacity => pos_integer(),

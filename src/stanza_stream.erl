@@ -22,7 +22,7 @@
 %% <li>`format => binary | legacy | xmlel' (default `binary'): `binary' gives
 %%   `{xmlelement, Name, Attrs, Children}' with binaries; `legacy' gives
 %%   exactly ejabberd 2.x's terms (strings for names and attributes,
-%%   binaries for text); `xmlel' gives `#xmlel{}' (include/stanza.hrl).</li>
+%%   binaries for text); `xmlel' gives `#xmlel{}' (fast_xml's fxml.hrl, or include/stanza_xmlel.hrl).</li>
 %% <li>`max_stanza_size => pos_integer() | infinity' (default `infinity'):
 %%   bytes of one top-level stanza, from its `<' to the end of its end tag.
 %%   Exactly N passes, N + 1 fails, however the input is chunked. A

@@ -5,6 +5,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 -include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 %% Run in a peer VM by the push-mode stress tests.
 -export([push_stress/2, deep_depths/0, big_push/1]).
