@@ -28,6 +28,7 @@
 typedef struct module_state {
     ErlNifResourceType *parser_type;
     atomic_long live_parsers;
+    int refs; /* loads sharing it: an upgrade keeps the old one */
 } module_state;
 
 typedef struct parser_res {
@@ -518,6 +519,26 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     }
     atomic_init(&m->live_parsers, 0);
+    m->refs = 1;
+    make_atoms(env);
+    *priv = m;
+    return 0;
+}
+
+/* A hot upgrade: the new code shares the old private data (parsers point
+ * to it) and takes the parser type over, so parsers made before keep
+ * working and are freed by the new destructor. Loads and unloads of a
+ * module are serialized by the VM: refs needs no lock. */
+static int upgrade(ErlNifEnv *env, void **priv, void **old_priv,
+                   ERL_NIF_TERM info)
+{
+    (void)info;
+    module_state *m = *old_priv;
+    m->parser_type = enif_open_resource_type(
+        env, NULL, "stanza_parser", parser_dtor, ERL_NIF_RT_TAKEOVER, NULL);
+    if (!m->parser_type)
+        return 1;
+    m->refs++;
     make_atoms(env);
     *priv = m;
     return 0;
@@ -526,7 +547,9 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
-    enif_free(priv);
+    module_state *m = priv;
+    if (--m->refs == 0)
+        enif_free(m);
 }
 
 static ErlNifFunc nif_funcs[] = {
@@ -540,4 +563,4 @@ static ErlNifFunc nif_funcs[] = {
     {"live_parsers", 0, live_parsers_nif, 0},
 };
 
-ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, NULL, unload)
+ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, upgrade, unload)
