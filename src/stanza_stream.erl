@@ -105,12 +105,13 @@ new() ->
     new(#{}).
 
 %% @doc A parser for one XMPP stream. An unknown option or a bad value
-%% raises `{bad_option, Key, Value}'.
+%% raises `{bad_option, Key, Value}'; options that are not a map (a
+%% proplist, say) raise `{bad_options, Opts}'.
 -spec new(options()) -> {ok, parser()}.
 new(Opts) when is_map(Opts) ->
     {ok, create(Opts, maps:get(callback, Opts, undefined))};
 new(Opts) ->
-    erlang:error(badarg, [Opts]).
+    erlang:error({bad_options, Opts}, [Opts]).
 
 %% @doc Parses the next bytes of the stream. Data may be any iodata;
 %% anything else gives `{error, badarg}'.
@@ -169,8 +170,10 @@ parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
         error ->
             {error, badarg}
     end;
+parse_element(Data, #{callback := Pid} = Opts) ->
+    erlang:error({bad_option, callback, Pid}, [Data, Opts]);
 parse_element(Data, Opts) ->
-    erlang:error(badarg, [Data, Opts]).
+    erlang:error({bad_options, Opts}, [Data, Opts]).
 
 %% @doc How many parsers exist in this node, closed or not, that the
 %% garbage collector has not freed yet. For leak checks and monitoring.

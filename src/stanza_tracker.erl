@@ -66,18 +66,18 @@ new() ->
     new(#{}).
 
 %% @doc A new tracker for at most `capacity' pending requests (default
-%% 65536, at most 2^28). Raises `badarg' on a bad option.
+%% 65536, at most 2^28). An unknown option or a bad value raises
+%% `{bad_option, Key, Value}'; options that are not a map raise
+%% `{bad_options, Opts}'.
 -spec new(options()) -> tracker().
 new(Opts) when is_map(Opts) ->
-    Capacity = maps:get(capacity, Opts, ?DEFAULT_CAPACITY),
-    case maps:keys(maps:without([capacity], Opts)) of
-        [] when is_integer(Capacity), Capacity > 0, Capacity =< ?MAX_CAPACITY ->
-            stanza_ids_nif:tracker_new(Capacity);
-        _ ->
-            erlang:error(badarg, [Opts])
-    end;
+    _ = maps:fold(fun check_option/3, ok, Opts),
+    stanza_ids_nif:tracker_new(maps:get(capacity, Opts, ?DEFAULT_CAPACITY));
 new(Opts) ->
-    erlang:error(badarg, [Opts]).
+    erlang:error({bad_options, Opts}, [Opts]).
+
+check_option(capacity, N, ok) when is_integer(N), N > 0, N =< ?MAX_CAPACITY -> ok;
+check_option(Key, Value, ok) -> erlang:error({bad_option, Key, Value}).
 
 %% @doc Tracks Key for Owner (a local pid) for TimeoutMs milliseconds
 %% (or `infinity'): Owner gets `{stanza_timeout, Key}' when it passes and

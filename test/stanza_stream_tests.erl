@@ -1758,9 +1758,18 @@ parse_element_non_iodata_test_() ->
     [?_assertEqual({error, badarg}, stanza_stream:parse_element(B))
      || B <- [foo, [foo], 42, [<<"a">>, 300]]].
 
-parse_element_with_callback_is_badarg_test() ->
-    ?assertError(badarg,
-                 stanza_stream:parse_element(<<"<a/>">>, #{callback => self()})).
+parse_element_with_callback_is_a_bad_option_test() ->
+    Self = self(),
+    ?assertError({bad_option, callback, Self},
+                 stanza_stream:parse_element(<<"<a/>">>, #{callback => Self})).
+
+%% Options are a map; a proplist (or anything else) says so.
+options_not_a_map_test_() ->
+    [?_assertError({bad_options, [{format, legacy}]}, stanza_stream:new([{format, legacy}])),
+     ?_assertError({bad_options, []}, stanza_stream:new([])),
+     ?_assertError({bad_options, legacy}, stanza_stream:new(legacy)),
+     ?_assertError({bad_options, [{format, legacy}]},
+                   stanza_stream:parse_element(<<"<a/>">>, [{format, legacy}]))].
 
 parse_element_size_limit_test() ->
     Data = <<"  ", ?SIZED/binary, "\n">>,

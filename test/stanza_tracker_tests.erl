@@ -403,12 +403,13 @@ bad_arguments_test() ->
            fun() -> stanza_tracker:track(T, k, self(), forever) end,
            fun() -> stanza_tracker:take(self(), k) end,
            fun() -> stanza_tracker:stats(<<>>) end,
-           fun() -> stanza_tracker:track(T, binary:copy(<<0>>, 1 bsl 20), self(), 10) end,
-           fun() -> stanza_tracker:new(#{capacity => 0}) end,
-           fun() -> stanza_tracker:new(#{capacity => 1 bsl 28 + 1}) end,
-           fun() -> stanza_tracker:new(#{timeout => 1}) end,
-           fun() -> stanza_tracker:new([]) end],
+           fun() -> stanza_tracker:track(T, binary:copy(<<0>>, 1 bsl 20), self(), 10) end],
     [?assertError(badarg, F()) || F <- Bad],
+    [?assertError({bad_option, K, V}, stanza_tracker:new(#{K => V}))
+     || {K, V} <- [{capacity, 0}, {capacity, 1 bsl 28 + 1}, {capacity, ten},
+                   {timeout, 1}, {capactiy, 10}]],
+    ?assertError({bad_options, []}, stanza_tracker:new([])),
+    ?assertError({bad_options, [{capacity, 10}]}, stanza_tracker:new([{capacity, 10}])),
     %% A pid of this node that is not alive is refused, not a crash.
     ?assertEqual({error, noproc}, stanza_tracker:track(T, k, NotAlive, 10)),
     ?assertEqual(0, size_of(T)).
