@@ -34,7 +34,7 @@ typedef struct module_state {
 
 typedef struct ids_atoms {
     ERL_NIF_TERM ok, error, true_, false_, closed, full, exists, noproc,
-        out_of_memory, stanza_timeout, capacity, size, memory;
+        out_of_memory, stanza_timeout, capacity, size, memory, undefined;
 } ids_atoms;
 
 IDS_HIDDEN extern ids_atoms ids_atom;
@@ -71,5 +71,9 @@ IDS_HIDDEN ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
                                          const ERL_NIF_TERM argv[]);
 IDS_HIDDEN ERL_NIF_TERM tracker_stats_nif(ErlNifEnv *env, int argc,
                                           const ERL_NIF_TERM argv[]);
+IDS_HIDDEN ERL_NIF_TERM tracker_close_nif(ErlNifEnv *env, int argc,
+                                          const ERL_NIF_TERM argv[]);
+IDS_HIDDEN ERL_NIF_TERM tracker_id_nif(ErlNifEnv *env, int argc,
+                                       const ERL_NIF_TERM argv[]);
 
 #endif

@@ -118,6 +118,7 @@ static void make_atoms(ErlNifEnv *env)
     ids_atom.capacity = enif_make_atom(env, "capacity");
     ids_atom.size = enif_make_atom(env, "size");
     ids_atom.memory = enif_make_atom(env, "memory");
+    ids_atom.undefined = enif_make_atom(env, "undefined");
 }
 
 static int open_types(ErlNifEnv *env, module_state *m,
@@ -194,10 +195,12 @@ static ErlNifFunc nif_funcs[] = {
     {"dedup_seen", 2, dedup_seen_nif, 0},
     {"dedup_stats", 1, dedup_stats_nif, 0},
     {"dedup_close", 1, dedup_close_nif, 0},
-    {"tracker_new", 1, tracker_new_nif, 0},
-    {"tracker_track", 4, tracker_track_nif, 0},
+    {"tracker_new", 2, tracker_new_nif, 0},
+    {"tracker_track", 5, tracker_track_nif, 0},
     {"tracker_take", 2, tracker_take_nif, 0},
     {"tracker_stats", 1, tracker_stats_nif, 0},
+    {"tracker_close", 1, tracker_close_nif, 0},
+    {"tracker_id", 1, tracker_id_nif, 0},
     {"live", 0, live_nif, 0},
 };
 

@@ -37,6 +37,8 @@
 /* Timeouts are capped at 2^40 ms (about 35 years) so that a deadline in
  * nanoseconds never overflows. */
 #define MAX_TIMEOUT_MS (1LL << 40)
+/* A value stored with a request is data for the reply, not a document. */
+#define MAX_VALUE_BYTES (1u << 20)
 /* An idle timer thread still wakes this often: then track/4 need not
  * wake it for any request whose timeout is longer (the common case). */
 #define IDLE_NS 10000000000LL
@@ -101,6 +103,15 @@ typedef struct tracker {
      * atomic load each. Written under timer_lock. */
     atomic_int_fast64_t sleeping_until;
     struct expiry_pass *pass; /* the timer thread's, made with it */
+    /* The tracker's id (a reference made by stanza_tracker:new/1), in
+     * its own environment: every timeout message carries it, so that an
+     * owner using several trackers knows which one a message is from. */
+    ErlNifEnv *id_env;
+    ERL_NIF_TERM id;
+    /* Set by close/1: no entry comes in any more (checked under the
+     * shard's lock), and the timer thread is stopped. */
+    atomic_int closed;
+    int thread_joined; /* under timer_lock */
 } tracker;
 
 typedef struct tracker_handle {
@@ -112,7 +123,20 @@ typedef struct tracker_handle {
  * request after request is monitored once). */
 typedef struct entry_payload {
     ErlNifPid owner;
+    /* The value stored with the request (external term format), when it
+     * is not the atom undefined: released whenever the entry goes. */
+    int has_value;
+    ErlNifBinary value;
 } entry_payload;
+
+/* Frees an entry and the value it holds. */
+static void entry_free(rt_table *rt, rt_entry *e)
+{
+    entry_payload *p = rt_payload(e);
+    if (p->has_value)
+        enif_release_binary(&p->value);
+    rt_entry_free(rt, e);
+}
 
 static const rt_alloc rt_allocator = {enif_alloc, enif_free};
 
@@ -241,13 +265,16 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Sends {stanza_timeout, Key} to e's owner. */
-static void deliver(rt_table *rt, ErlNifEnv *msg_env, rt_entry *e)
+/* Sends {stanza_timeout, TrackerId, Key} to e's owner. */
+static void deliver(tracker *t, rt_table *rt, ErlNifEnv *msg_env,
+                    rt_entry *e)
 {
     entry_payload *p = rt_payload(e);
     ERL_NIF_TERM key;
     if (term_key_decode(msg_env, rt_key(rt, e), e->key_len, &key)) {
-        ERL_NIF_TERM msg = enif_make_tuple2(msg_env, ids_atom.stanza_timeout, key);
+        ERL_NIF_TERM msg =
+            enif_make_tuple3(msg_env, ids_atom.stanza_timeout,
+                             enif_make_copy(msg_env, t->id), key);
         (void)enif_send(NULL, &p->owner, msg_env, msg);
     }
     enif_clear_env(msg_env);
@@ -275,7 +302,7 @@ static void deliver_merged(tracker *t, ErlNifEnv *msg_env, expiry_pass *x)
                 best = s;
         if (best < 0)
             return;
-        deliver(t->shards[best].rt, msg_env, x->batch[best][pos[best]++]);
+        deliver(t, t->shards[best].rt, msg_env, x->batch[best][pos[best]++]);
     }
 }
 
@@ -324,7 +351,7 @@ static int expire_pass(tracker *t, ErlNifEnv *msg_env, expiry_pass *x,
         shard *s = &t->shards[i];
         shard_lock(s);
         for (int j = 0; j < x->n[i]; j++)
-            rt_entry_free(s->rt, x->batch[i][j]);
+            entry_free(s->rt, x->batch[i][j]);
         drop_idle_owners(NULL, t, s);
         pthread_mutex_unlock(&s->lock);
     }
@@ -381,7 +408,9 @@ static int start_timer(tracker *t)
         return 1;
     int ok = 1;
     pthread_mutex_lock(&t->timer_lock);
-    if (!atomic_load_explicit(&t->thread_started, memory_order_relaxed)) {
+    /* After stop_timer (close/1, or the handle's end) no thread starts. */
+    if (!atomic_load_explicit(&t->thread_started, memory_order_relaxed) &&
+        !atomic_load(&t->stopping)) {
         /* The thread's pass buffer (8 KB), allocated here so that a
          * failure is the caller's out_of_memory; the tracker frees it. */
         if (!t->pass)
@@ -419,11 +448,30 @@ static void announce_deadline(tracker *t, int64_t deadline)
 /* ---------------------------------------------------------------------- */
 /* Tracker: resources                                                      */
 
+/* Frees every entry of shard s (and the values they hold), gives their
+ * slots back and stops monitoring its owners. With s->lock held, or from
+ * the destructor (env NULL: nothing else can reach the tracker then). */
+static void drain_shard(ErlNifEnv *env, tracker *t, shard *s, int demonitor)
+{
+    unsigned dropped = 0;
+    rt_entry *e;
+    while ((e = rt_pop_expired(s->rt, INT64_MAX))) {
+        entry_free(s->rt, e);
+        dropped++;
+    }
+    release_slots(t, s, dropped);
+    if (demonitor) {
+        rt_set_idle_max(s->rt, 0);
+        drop_idle_owners(env, t, s);
+    }
+}
+
 static void tracker_dtor(ErlNifEnv *env, void *obj)
 {
     (void)env;
     tracker *t = obj;
     for (int i = 0; i < t->shards_ready; i++) {
+        drain_shard(NULL, t, &t->shards[i], 0);
         rt_free(t->shards[i].rt);
         pthread_mutex_destroy(&t->shards[i].lock);
     }
@@ -432,6 +480,8 @@ static void tracker_dtor(ErlNifEnv *env, void *obj)
         pthread_cond_destroy(&t->wake);
     }
     enif_free(t->pass);
+    if (t->id_env)
+        enif_free_env(t->id_env);
     atomic_fetch_sub(&t->module->live_trackers, 1);
 }
 
@@ -451,7 +501,7 @@ static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
         rt_entry *e;
         shard_lock(s);
         while ((e = rt_pop_owner(s->rt, (uint64_t)pid->pid))) {
-            rt_entry_free(s->rt, e);
+            entry_free(s->rt, e);
             dropped++;
         }
         (void)rt_forget_owner(s->rt, (uint64_t)pid->pid);
@@ -460,10 +510,29 @@ static void tracker_down(ErlNifEnv *env, void *obj, ErlNifPid *pid,
     }
 }
 
+/* Stops the timer thread and waits for it; once: later calls, and a
+ * start_timer after it, do nothing. The join waits for at most one pass
+ * of deliveries. ERTS runs destructors and NIFs on schedulers, never on
+ * our thread; should that change, a thread cannot join itself, so it is
+ * detached and finishes alone. */
+static void stop_timer(tracker *t)
+{
+    pthread_mutex_lock(&t->timer_lock);
+    atomic_store(&t->stopping, 1);
+    int join = atomic_load(&t->thread_started) && !t->thread_joined;
+    t->thread_joined = 1;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->timer_lock);
+    if (join) {
+        if (pthread_equal(pthread_self(), t->thread))
+            pthread_detach(t->thread);
+        else
+            pthread_join(t->thread, NULL);
+    }
+}
+
 /* The user's handle went: stop the thread, which then lets go of the
- * tracker. The join waits for at most one pass of deliveries. ERTS runs
- * destructors on a scheduler, never on our thread; should that change,
- * a thread cannot join itself, so it is detached and finishes alone. */
+ * tracker, and let go of it too. */
 static void handle_dtor(ErlNifEnv *env, void *obj)
 {
     (void)env;
@@ -471,17 +540,7 @@ static void handle_dtor(ErlNifEnv *env, void *obj)
     tracker *t = h->t;
     if (!t)
         return;
-    pthread_mutex_lock(&t->timer_lock);
-    atomic_store(&t->stopping, 1);
-    int started = atomic_load(&t->thread_started);
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->timer_lock);
-    if (started) {
-        if (pthread_equal(pthread_self(), t->thread))
-            pthread_detach(t->thread);
-        else
-            pthread_join(t->thread, NULL);
-    }
+    stop_timer(t);
     enif_release_resource(t);
 }
 
@@ -532,7 +591,7 @@ static int init_shards(tracker *t, uint32_t capacity)
     return 1;
 }
 
-/* tracker_new(Capacity) */
+/* tracker_new(Capacity, Id): Id is a reference, put in timeout messages. */
 ERL_NIF_TERM tracker_new_nif(ErlNifEnv *env, int argc,
                                     const ERL_NIF_TERM argv[])
 {
@@ -540,7 +599,7 @@ ERL_NIF_TERM tracker_new_nif(ErlNifEnv *env, int argc,
     module_state *m = enif_priv_data(env);
     unsigned capacity;
     if (!enif_get_uint(env, argv[0], &capacity) || capacity == 0 ||
-        capacity > RT_MAX_CAPACITY)
+        capacity > RT_MAX_CAPACITY || !enif_is_ref(env, argv[1]))
         return enif_make_badarg(env);
     tracker *t = enif_alloc_resource(m->tracker_type, sizeof *t);
     if (!t)
@@ -552,9 +611,13 @@ ERL_NIF_TERM tracker_new_nif(ErlNifEnv *env, int argc,
     atomic_init(&t->sleeping_until, INT64_MAX);
     atomic_init(&t->thread_started, 0);
     atomic_init(&t->stopping, 0);
+    atomic_init(&t->closed, 0);
     atomic_fetch_add(&m->live_trackers, 1);
+    t->id_env = enif_alloc_env();
+    if (t->id_env)
+        t->id = enif_make_copy(t->id_env, argv[1]);
     t->sync_ready = init_sync(t);
-    int ready = t->sync_ready && init_shards(t, capacity);
+    int ready = t->id_env && t->sync_ready && init_shards(t, capacity);
     tracker_handle *h =
         ready ? enif_alloc_resource(m->handle_type, sizeof *h) : NULL;
     if (!h) {
@@ -589,28 +652,41 @@ static ERL_NIF_TERM error_tuple(ErlNifEnv *env, ERL_NIF_TERM reason)
 static rt_result insert_locked(ErlNifEnv *env, tracker *t, shard *s,
                                const term_key *key, uint64_t hash,
                                ErlNifPid *owner, int64_t deadline,
+                               ErlNifBinary *value,
                                ERL_NIF_TERM *reply, int *tracked)
 {
     reservation res = {t, s, 0};
+    *tracked = 0;
+    if (atomic_load(&t->closed)) {
+        *reply = error_tuple(env, ids_atom.closed);
+        return RT_OK;
+    }
     rt_entry *e = NULL;
     void *new_owner = NULL;
     rt_result r = rt_insert_hashed(s->rt, key->data, key->size, hash,
                                    (uint64_t)owner->pid, deadline,
                                    reserve_slot, &res, &e, &new_owner);
-    *tracked = 0;
     if (r == RT_OK) {
-        ((entry_payload *)rt_payload(e))->owner = *owner;
+        entry_payload *p = rt_payload(e);
+        p->owner = *owner;
+        p->has_value = 0;
         /* Monitoring under the lock: the down callback for this owner
          * then cannot run before its entry is complete. */
         if (new_owner &&
             enif_monitor_process(env, t, owner, new_owner) != 0) {
             rt_entry *gone =
                 rt_take_hashed(s->rt, key->data, key->size, hash);
-            rt_entry_free(s->rt, gone);
+            entry_free(s->rt, gone);
             (void)rt_forget_owner(s->rt, (uint64_t)owner->pid);
             release_slots(t, s, 1);
             *reply = error_tuple(env, ids_atom.noproc);
         } else {
+            /* The entry owns the value from here on. */
+            if (value->size) {
+                p->value = *value;
+                p->has_value = 1;
+                value->size = 0;
+            }
             *reply = ids_atom.ok;
             *tracked = 1;
         }
@@ -625,9 +701,28 @@ static rt_result insert_locked(ErlNifEnv *env, tracker *t, shard *s,
     return r;
 }
 
-/* tracker_track(Tracker, Key, Owner, TimeoutMs): TimeoutMs -1 is
- * infinity. The key is hashed before any lock; only its shard's lock is
- * taken, unless the tracker looks full (see reserve_slot). */
+/* The value to store with a request, encoded before any lock: none
+ * (size 0) for the atom undefined. 0 when it is too big or memory ran
+ * out. */
+static int encode_value(ErlNifEnv *env, ERL_NIF_TERM term, ErlNifBinary *out)
+{
+    out->size = 0;
+    if (enif_is_identical(term, ids_atom.undefined))
+        return 1;
+    if (!enif_term_to_binary(env, term, out))
+        return 0;
+    if (out->size == 0 || out->size > MAX_VALUE_BYTES) {
+        enif_release_binary(out);
+        out->size = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* tracker_track(Tracker, Key, Owner, TimeoutMs, Value): TimeoutMs -1 is
+ * infinity, Value undefined stores nothing. The key is hashed before any
+ * lock; only its shard's lock is taken, unless the tracker looks full
+ * (see reserve_slot). {error, closed} after close/1. */
 ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
                                       const ERL_NIF_TERM argv[])
 {
@@ -642,8 +737,15 @@ ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
         timeout > MAX_TIMEOUT_MS ||
         !term_key_encode(env, argv[1], RT_MAX_KEY, &key))
         return enif_make_badarg(env);
+    ErlNifBinary value;
+    if (!encode_value(env, argv[4], &value)) {
+        term_key_release(&key);
+        return enif_make_badarg(env);
+    }
     if (!start_timer(t)) {
         term_key_release(&key);
+        if (value.size)
+            enif_release_binary(&value);
         return ids_out_of_memory(env);
     }
     int64_t deadline =
@@ -654,18 +756,20 @@ ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     int tracked;
     shard_lock(s);
     rt_result r = insert_locked(env, t, s, &key, hash, &owner, deadline,
-                                &reply, &tracked);
+                                &value, &reply, &tracked);
     pthread_mutex_unlock(&s->lock);
     if (r == RT_FULL) {
         /* Full, or credit left in other shards: decide with every lock
          * held and all credit given back. The key may have come in
          * meanwhile: the insert checks again. */
         lock_all_and_drain(t);
-        r = insert_locked(env, t, s, &key, hash, &owner, deadline, &reply,
-                          &tracked);
+        r = insert_locked(env, t, s, &key, hash, &owner, deadline, &value,
+                          &reply, &tracked);
         unlock_all(t);
     }
     term_key_release(&key);
+    if (value.size) /* not taken by an entry */
+        enif_release_binary(&value);
     if (tracked)
         announce_deadline(t, deadline);
     if (r == RT_NO_MEMORY || r == RT_TOO_BIG)
@@ -673,9 +777,10 @@ ERL_NIF_TERM tracker_track_nif(ErlNifEnv *env, int argc,
     return reply;
 }
 
-/* tracker_take(Tracker, Key): {ok, Owner} | error */
+/* tracker_take(Tracker, Key): {ok, Owner, Value} | error. The value is
+ * moved out of the entry under the lock and decoded after it. */
 ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
-                                     const ERL_NIF_TERM argv[])
+                              const ERL_NIF_TERM argv[])
 {
     (void)argc;
     tracker *t;
@@ -687,10 +792,10 @@ ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
     shard *s = shard_of(t, hash);
     shard_lock(s);
     rt_entry *e = rt_take_hashed(s->rt, key.data, key.size, hash);
-    ErlNifPid owner;
+    entry_payload p;
     if (e) {
-        owner = ((entry_payload *)rt_payload(e))->owner;
-        rt_entry_free(s->rt, e);
+        p = *(entry_payload *)rt_payload(e);
+        rt_entry_free(s->rt, e); /* the value is p's now */
         release_slots(t, s, 1);
         drop_idle_owners(env, t, s);
     }
@@ -698,7 +803,47 @@ ERL_NIF_TERM tracker_take_nif(ErlNifEnv *env, int argc,
     term_key_release(&key);
     if (!e)
         return ids_atom.error;
-    return enif_make_tuple2(env, ids_atom.ok, enif_make_pid(env, &owner));
+    ERL_NIF_TERM value = ids_atom.undefined;
+    if (p.has_value) {
+        if (!enif_binary_to_term(env, p.value.data, p.value.size, &value, 0))
+            value = ids_atom.undefined; /* our own encoding: cannot fail */
+        enif_release_binary(&p.value);
+    }
+    return enif_make_tuple3(env, ids_atom.ok, enif_make_pid(env, &p.owner),
+                            value);
+}
+
+/* tracker_close(Tracker): no request comes in any more, those pending are
+ * dropped without a message (with their values), owners are no longer
+ * monitored and the timer thread stops. The memory goes with the handle.
+ * Closing twice is fine. */
+ERL_NIF_TERM tracker_close_nif(ErlNifEnv *env, int argc,
+                               const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    tracker *t;
+    if (!get_tracker(env, argv[0], &t))
+        return enif_make_badarg(env);
+    atomic_store(&t->closed, 1);
+    stop_timer(t);
+    for (int i = 0; i < SHARDS; i++) {
+        shard *s = &t->shards[i];
+        shard_lock(s);
+        drain_shard(env, t, s, 1);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return ids_atom.ok;
+}
+
+/* tracker_id(Tracker): the reference in its timeout messages. */
+ERL_NIF_TERM tracker_id_nif(ErlNifEnv *env, int argc,
+                            const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    tracker *t;
+    if (!get_tracker(env, argv[0], &t))
+        return enif_make_badarg(env);
+    return enif_make_copy(env, t->id);
 }
 
 /* Size and memory summed over the shards, each read under its lock. */
