@@ -347,3 +347,30 @@ parse_element_utf8_test() ->
                   [{xmlcdata, unicode:characters_to_binary("\x{1F600}")}]},
                  xml_stream:parse_element(
                    u("<\x{e9} \x{fc}='\x{20ac}'>\x{1F600}</\x{e9}>"))).
+
+%% 2.x went on parsing after "too big"; stanza's stream stays failed and
+%% says so again on every later parse.
+too_big_stays_failed_test() ->
+    S0 = xml_stream:new(self(), 10),
+    S1 = xml_stream:parse(S0, "<s><a>0123456789</a>"),
+    _ = xml_stream:parse(S1, "<b/>"),
+    ?assertEqual([{'$gen_event', {xmlstreamstart, "s", []}},
+                  {'$gen_event', {xmlstreamerror, "XML stanza is too big"}},
+                  {'$gen_event', {xmlstreamerror, "XML stanza is too big"}}],
+                 flush_all()).
+
+flush_all() ->
+    receive M -> [M | flush_all()] after 100 -> [] end.
+
+%% 2.x had no depth limit; stanza's is 1024 inside a stanza.
+too_deep_test_() ->
+    Nested = fun(N) -> list_to_binary([lists:duplicate(N, "<a>"), lists:duplicate(N, "</a>")]) end,
+    [?_assertMatch({xmlelement, "a", [], [_]}, xml_stream:parse_element(Nested(1024))),
+     ?_assertEqual({error, {35, "XML stanza is too deep"}}, xml_stream:parse_element(Nested(1025))),
+     ?_test(begin
+                S = xml_stream:parse(xml_stream:new(self()), [<<"<s>">>, Nested(1025)]),
+                true = xml_stream:close(S),
+                ?assertEqual([{'$gen_event', {xmlstreamstart, "s", []}},
+                              {'$gen_event', {xmlstreamerror, {35, "XML stanza is too deep"}}}],
+                             flush_all())
+            end)].

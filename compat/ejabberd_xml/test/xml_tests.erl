@@ -153,3 +153,11 @@ modify_test_() ->
      ?_assertEqual({xmlelement, "a", [], [{xmlcdata, <<"x">>}, {xmlelement, "b", [], []}]},
                    xml:append_subtags({xmlelement, "a", [], [{xmlcdata, <<"x">>}]},
                                       [{xmlelement, "b", [], []}]))].
+
+%% Element terms hold UTF-8 bytes: a list with a code point above 255 is
+%% refused by both functions (2.x kept it in element_to_string/1 and
+%% failed with badarg in element_to_binary/1).
+code_points_above_255_test() ->
+    El = {xmlelement, "a", [], [{xmlcdata, [16#20AC]}]},
+    ?assertError({badxml, El, {bad_cdata, [1], not_iodata}}, xml:element_to_string(El)),
+    ?assertError({badxml, El, {bad_cdata, [1], not_iodata}}, xml:element_to_binary(El)).
