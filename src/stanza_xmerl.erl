@@ -44,7 +44,7 @@
 -define(MAX_ATOM_CHARS, 255).
 
 -type xmerl_element() :: #xmlElement{}.
--type options() :: #{max_atom_table_use => float()}.
+-type options() :: #{max_atom_table_use => float(), atoms => create}.
 -export_type([xmerl_element/0, options/0]).
 
 %% @equiv from_xmerl(El, binary)
@@ -66,8 +66,10 @@ to_xmerl(El) ->
 
 %% @doc The element as xmerl records (see the module doc). Options:
 %% `max_atom_table_use' (default 0.9), the share of the atom table past
-%% which no new atom is made. A bad option raises `{bad_option, Key,
-%% Value}'.
+%% which no new atom is made. `atoms => create' is accepted and changes
+%% nothing (names are always atoms now; `atoms => existing', which gave
+%% results that depended on the atoms already made, is gone). A bad
+%% option raises `{bad_option, Key, Value}'.
 -spec to_xmerl(stanza_xml:element(), options()) -> xmerl_element().
 to_xmerl(El, Opts) when is_map(Opts) ->
     Use = maps:fold(fun check_option/3, ?DEFAULT_ATOM_TABLE_USE, Opts),
@@ -77,6 +79,8 @@ to_xmerl(El, Opts) ->
     erlang:error({bad_options, Opts}, [El, Opts]).
 
 check_option(max_atom_table_use, Use, _) when is_number(Use), Use >= 0, Use =< 1 ->
+    Use;
+check_option(atoms, create, Use) ->
     Use;
 check_option(Key, Value, _) ->
     erlang:error({bad_option, Key, Value}).

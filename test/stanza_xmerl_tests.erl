@@ -155,6 +155,8 @@ to_xmerl_atom_table_guard_test_() ->
                    stanza_xmerl:to_xmerl({xmlel, binary:copy(<<"n">>, 256), [], []})),
      ?_assertMatch(#xmlElement{},
                    stanza_xmerl:to_xmerl({xmlel, binary:copy(<<"\xc3\xa9">>, 255), [], []})),
+     ?_assertMatch(#xmlElement{name = a},
+                   stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, #{atoms => create})),
      ?_assertError({bad_option, atoms, existing},
                    stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, #{atoms => existing})),
      ?_assertError({bad_options, [x]}, stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, [x]))].
