@@ -114,7 +114,7 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
                 stanza_exmpp_tests, stanza_xmerl_tests, \
                 stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
-                stanza_hostile_tests, stanza_soak_tests]
+                stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile

@@ -19,7 +19,8 @@
 %% errors are `{xmlstreamerror, {Code, String}}' or
 %% `{xmlstreamerror, "XML stanza is too big"}'. Unlike 2.x, the size limit
 %% counts the bytes of each stanza exactly, and `reset/1' (from fast_xml)
-%% restarts the stream after STARTTLS or SASL.
+%% restarts the stream after STARTTLS or SASL. Every difference from
+%% ejabberd 2.1.13 is listed in doc/migrating-from-ejabberd-2.md.
 %%
 %% The state belongs to the process that called new/1,2: parse it there.
 %%
