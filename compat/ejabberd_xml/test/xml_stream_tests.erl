@@ -375,3 +375,10 @@ too_deep_test_() ->
                               {'$gen_event', {xmlstreamerror, {35, "XML stanza is too deep"}}}],
                              flush_all())
             end)].
+
+%% 2.x parsed UTF-16; XMPP is UTF-8 only, and stanza refuses it.
+utf16_refused_test_() ->
+    Utf16 = unicode:characters_to_binary("<a>hi</a>", utf8, {utf16, big}),
+    [?_assertEqual({error, {4, "not well-formed (invalid token)"}},
+                   xml_stream:parse_element(<<16#FE, 16#FF, Utf16/binary>>)),
+     ?_assertMatch({error, {_, [_ | _]}}, xml_stream:parse_element(Utf16))].
