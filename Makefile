@@ -17,6 +17,12 @@ compile:
 
 ## Tests: the C core under sanitizers and valgrind, EUnit (with the PropEr
 ## properties), Dialyzer, and a project that uses stanza as a dependency.
+## Our own builds treat C warnings as errors: exported, WARN reaches
+## c_src/Makefile through rebar3's compile hook too. A user's dependency
+## build keeps c_src/Makefile's default (no -Werror).
+STRICT_WARN = -Wall -Wextra -Werror
+test: export WARN = $(STRICT_WARN)
+compile: export WARN = $(STRICT_WARN)
 test:
 	@scripts/ensure-packages test
 	$(MAKE) check-c
@@ -108,7 +114,7 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
                 stanza_exmpp_tests, stanza_xmerl_tests, \
                 stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
-                stanza_hostile_tests, stanza_soak_tests]
+                stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile

@@ -28,6 +28,7 @@
 typedef struct module_state {
     ErlNifResourceType *parser_type;
     atomic_long live_parsers;
+    int refs; /* loads sharing it: an upgrade keeps the old one */
 } module_state;
 
 typedef struct parser_res {
@@ -190,7 +191,9 @@ static ERL_NIF_TERM refusal(ErlNifEnv *env, access a)
                             a == ACCESS_CLOSED ? atom_closed : atom_not_owner);
 }
 
-/* Format, MaxStanzaSize, MaxDepth, Drop from argv[0..3]. */
+/* Format, MaxStanzaSize, MaxDepth, Flags from argv[0..3]. Flags: bit 0
+ * drops comments and PIs, bit 1 keeps expat's text pieces (element mode,
+ * for ejabberd 2.x's parse_element). */
 static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
                        nif_format *format, stz_options *opts)
 {
@@ -200,13 +203,14 @@ static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
     if (!enif_get_uint(env, argv[0], &fmt) || fmt > 2 ||
         !enif_get_uint64(env, argv[1], &max_size) ||
         !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
-        !enif_get_uint(env, argv[3], &drop) || drop > 1)
+        !enif_get_uint(env, argv[3], &drop) || drop > 3)
         return 0;
     *format = (nif_format)fmt;
     memset(opts, 0, sizeof *opts);
     opts->max_stanza_size = max_size;
     opts->max_depth = max_depth;
-    opts->restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    opts->restricted = drop & 1 ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    opts->text_pieces = (drop & 2) != 0;
     return 1;
 }
 
@@ -515,6 +519,26 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     }
     atomic_init(&m->live_parsers, 0);
+    m->refs = 1;
+    make_atoms(env);
+    *priv = m;
+    return 0;
+}
+
+/* A hot upgrade: the new code shares the old private data (parsers point
+ * to it) and takes the parser type over, so parsers made before keep
+ * working and are freed by the new destructor. Loads and unloads of a
+ * module are serialized by the VM: refs needs no lock. */
+static int upgrade(ErlNifEnv *env, void **priv, void **old_priv,
+                   ERL_NIF_TERM info)
+{
+    (void)info;
+    module_state *m = *old_priv;
+    m->parser_type = enif_open_resource_type(
+        env, NULL, "stanza_parser", parser_dtor, ERL_NIF_RT_TAKEOVER, NULL);
+    if (!m->parser_type)
+        return 1;
+    m->refs++;
     make_atoms(env);
     *priv = m;
     return 0;
@@ -523,7 +547,9 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
-    enif_free(priv);
+    module_state *m = priv;
+    if (--m->refs == 0)
+        enif_free(m);
 }
 
 static ErlNifFunc nif_funcs[] = {
@@ -537,4 +563,4 @@ static ErlNifFunc nif_funcs[] = {
     {"live_parsers", 0, live_parsers_nif, 0},
 };
 
-ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, NULL, unload)
+ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, upgrade, unload)

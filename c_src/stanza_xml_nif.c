@@ -49,6 +49,7 @@
 
 typedef struct module_state {
     ErlNifResourceType *out_type;
+    int refs; /* loads sharing it: an upgrade keeps the old one */
 } module_state;
 
 /* The bytes written so far, kept between two steps of one call. */
@@ -790,6 +791,25 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         enif_free(m);
         return 1;
     }
+    m->refs = 1;
+    make_atoms(env);
+    *priv = m;
+    return 0;
+}
+
+/* A hot upgrade: the new code shares the old private data and takes the
+ * buffer type over, so a serialization that yielded across the upgrade
+ * finishes. Loads and unloads of a module are serialized by the VM. */
+static int upgrade(ErlNifEnv *env, void **priv, void **old_priv,
+                   ERL_NIF_TERM info)
+{
+    (void)info;
+    module_state *m = *old_priv;
+    m->out_type = enif_open_resource_type(env, NULL, "stanza_xml_buffer",
+                                          out_dtor, ERL_NIF_RT_TAKEOVER, NULL);
+    if (!m->out_type)
+        return 1;
+    m->refs++;
     make_atoms(env);
     *priv = m;
     return 0;
@@ -798,11 +818,13 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
-    enif_free(priv);
+    module_state *m = priv;
+    if (--m->refs == 0)
+        enif_free(m);
 }
 
 static ErlNifFunc nif_funcs[] = {
     {"serialize", 2, serialize_nif, 0},
 };
 
-ERL_NIF_INIT(stanza_xml_nif, nif_funcs, load, NULL, NULL, unload)
+ERL_NIF_INIT(stanza_xml_nif, nif_funcs, load, NULL, upgrade, unload)

@@ -493,6 +493,8 @@ static void XMLCALL on_text(void *user, const XML_Char *s, int len)
         return;
     if (buf_append(c, &c->text, s, (size_t)len))
         fail_no_memory(c);
+    else if (c->opts.text_pieces)
+        (void)flush_text(c);
 }
 
 /* ---------------------------------------------------------------------- */

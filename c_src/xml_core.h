@@ -36,7 +36,8 @@ typedef struct stz_attr {
  * Calls arrive in document order. Inside a stanza the builder sees
  * element_start / text / element_end, balanced; element_end's stanza_done is
  * non-zero when the element that ends is the stanza itself. Text is already
- * merged: two text calls never follow each other. After an error or a reset
+ * merged: two text calls never follow each other, unless the options ask
+ * for text_pieces. After an error or a reset
  * the core calls discard so the builder can drop a half-built stanza.
  */
 typedef struct stz_builder {
@@ -63,6 +64,12 @@ typedef struct stz_options {
     /* 0: a stream (root = stream header, stanzas at depth 2).
      * 1: one element (parse_element: the root is the stanza). */
     int element_mode;
+    /* 0: adjacent text is merged into one text call (the default).
+     * 1: each run of text expat reports is its own text call (a run of
+     * characters, one reference, one line break...): what ejabberd 2.x's
+     * parse_element kept. The split then depends on expat and on where
+     * the input was cut; the concatenated text does not. */
+    int text_pieces;
 } stz_options;
 
 typedef enum stz_error_kind {

@@ -41,6 +41,7 @@
 -export_type([table/0, options/0, stats/0]).
 
 -include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 -opaque table() :: reference().
 -type options() :: #{capacity => pos_integer(),
@@ -60,25 +61,25 @@ new() ->
     new(#{}).
 
 %% @doc A new table: `capacity' keys (default 65536, at most 2^28) for at
-%% most `ttl_ms' milliseconds each (default 60000). Raises `badarg' on a
-%% bad option.
+%% most `ttl_ms' milliseconds each (default 60000, or `infinity'). An
+%% unknown option or a bad value raises `{bad_option, Key, Value}';
+%% options that are not a map raise `{bad_options, Opts}'.
 -spec new(options()) -> table().
 new(Opts) when is_map(Opts) ->
+    _ = maps:fold(fun check_option/3, ok, Opts),
     Capacity = maps:get(capacity, Opts, ?DEFAULT_CAPACITY),
     Ttl = ttl(maps:get(ttl_ms, Opts, ?DEFAULT_TTL_MS)),
-    case maps:keys(maps:without([capacity, ttl_ms], Opts)) of
-        [] when is_integer(Capacity), Capacity > 0, Capacity =< ?MAX_CAPACITY,
-                is_integer(Ttl) ->
-            stanza_ids_nif:dedup_new(Capacity, Ttl);
-        _ ->
-            erlang:error(badarg, [Opts])
-    end;
+    stanza_ids_nif:dedup_new(Capacity, Ttl);
 new(Opts) ->
-    erlang:error(badarg, [Opts]).
+    erlang:error({bad_options, Opts}, [Opts]).
+
+check_option(capacity, N, ok) when is_integer(N), N > 0, N =< ?MAX_CAPACITY -> ok;
+check_option(ttl_ms, infinity, ok) -> ok;
+check_option(ttl_ms, Ms, ok) when is_integer(Ms), Ms > 0, Ms =< ?FOREVER_MS -> ok;
+check_option(Key, Value, ok) -> erlang:error({bad_option, Key, Value}).
 
 ttl(infinity) -> ?FOREVER_MS;
-ttl(Ms) when is_integer(Ms), Ms > 0, Ms =< ?FOREVER_MS -> Ms;
-ttl(_) -> bad.
+ttl(Ms) -> Ms.
 
 %% @doc `false' the first time Key is seen (and records it, atomically),
 %% `true' when it was seen within the window. Key is any iodata of at most

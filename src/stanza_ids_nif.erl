@@ -5,7 +5,8 @@
 
 -export([new_id/0, random_id/0,
          dedup_new/2, dedup_seen/2, dedup_stats/1, dedup_close/1,
-         tracker_new/1, tracker_track/4, tracker_take/2, tracker_stats/1,
+         tracker_new/2, tracker_track/5, tracker_take/2, tracker_stats/1,
+         tracker_close/1, tracker_id/1,
          live/0]).
 
 -on_load(load/0).
@@ -44,17 +45,25 @@ dedup_stats(_Table) ->
 dedup_close(_Table) ->
     erlang:nif_error(nif_not_loaded).
 
--spec tracker_new(pos_integer()) -> reference().
-tracker_new(_Capacity) ->
+-spec tracker_new(pos_integer(), reference()) -> reference().
+tracker_new(_Capacity, _Id) ->
     erlang:nif_error(nif_not_loaded).
 
--spec tracker_track(reference(), term(), pid(), integer()) ->
-          ok | {error, full | exists | noproc}.
-tracker_track(_Tracker, _Key, _Owner, _TimeoutMs) ->
+-spec tracker_track(reference(), term(), pid(), integer(), term()) ->
+          ok | {error, full | exists | noproc | closed}.
+tracker_track(_Tracker, _Key, _Owner, _TimeoutMs, _Value) ->
     erlang:nif_error(nif_not_loaded).
 
--spec tracker_take(reference(), term()) -> {ok, pid()} | error.
+-spec tracker_take(reference(), term()) -> {ok, pid(), term()} | error.
 tracker_take(_Tracker, _Key) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_close(reference()) -> ok.
+tracker_close(_Tracker) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec tracker_id(reference()) -> reference().
+tracker_id(_Tracker) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec tracker_stats(reference()) -> stats().

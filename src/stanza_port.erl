@@ -62,7 +62,7 @@ new(Opts) when is_map(Opts) ->
     {ok, #stanza_port{port = Port,
                       callback = maps:get(callback, Opts, undefined)}};
 new(Opts) ->
-    erlang:error(badarg, [Opts]).
+    erlang:error({bad_options, Opts}, [Opts]).
 
 %% @doc Parses the next bytes of the stream. Data may be any iodata;
 %% anything else gives `{error, badarg}'.
@@ -156,8 +156,10 @@ parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
     after
         close(Parser)
     end;
+parse_element(Data, #{callback := Pid} = Opts) ->
+    erlang:error({bad_option, callback, Pid}, [Data, Opts]);
 parse_element(Data, Opts) ->
-    erlang:error(badarg, [Data, Opts]).
+    erlang:error({bad_options, Opts}, [Data, Opts]).
 
 %% @doc The port behind the parser, to link to or monitor it.
 -spec port(parser()) -> port().

@@ -22,7 +22,7 @@
 %% <li>`format => binary | legacy | xmlel' (default `binary'): `binary' gives
 %%   `{xmlelement, Name, Attrs, Children}' with binaries; `legacy' gives
 %%   exactly ejabberd 2.x's terms (strings for names and attributes,
-%%   binaries for text); `xmlel' gives `#xmlel{}' (include/stanza.hrl).</li>
+%%   binaries for text); `xmlel' gives `#xmlel{}' (fast_xml's fxml.hrl, or include/stanza_xmlel.hrl).</li>
 %% <li>`max_stanza_size => pos_integer() | infinity' (default `infinity'):
 %%   bytes of one top-level stanza, from its `<' to the end of its end tag.
 %%   Exactly N passes, N + 1 fails, however the input is chunked. A
@@ -63,8 +63,8 @@
 -export([new/0, new/1, parse/2, reset/1, close/1, controlling_process/2,
          parse_element/1, parse_element/2, live_parsers/0]).
 
--export_type([parser/0, options/0, event/0, element/0, reason/0,
-              format/0]).
+-export_type([parser/0, options/0, element_options/0, event/0, element/0,
+              reason/0, format/0]).
 
 -opaque parser() :: stanza_stream_nif:parser().
 -type format() :: binary | legacy | xmlel.
@@ -73,6 +73,11 @@
                      max_depth => pos_integer(),
                      restricted => reject | drop,
                      callback => pid()}.
+-type element_options() :: #{format => format(),
+                             max_stanza_size => pos_integer() | infinity,
+                             max_depth => pos_integer(),
+                             restricted => reject | drop,
+                             merge_text => boolean()}.
 -type name() :: binary() | string().
 -type attrs() :: [{name(), binary() | string()}].
 -type element() :: {xmlelement | xmlel, name(), attrs(),
@@ -100,12 +105,13 @@ new() ->
     new(#{}).
 
 %% @doc A parser for one XMPP stream. An unknown option or a bad value
-%% raises `{bad_option, Key, Value}'.
+%% raises `{bad_option, Key, Value}'; options that are not a map (a
+%% proplist, say) raise `{bad_options, Opts}'.
 -spec new(options()) -> {ok, parser()}.
 new(Opts) when is_map(Opts) ->
     {ok, create(Opts, maps:get(callback, Opts, undefined))};
 new(Opts) ->
-    erlang:error(badarg, [Opts]).
+    erlang:error({bad_options, Opts}, [Opts]).
 
 %% @doc Parses the next bytes of the stream. Data may be any iodata;
 %% anything else gives `{error, badarg}'.
@@ -143,12 +149,19 @@ parse_element(Data) ->
     parse_element(Data, #{}).
 
 %% @doc Parses one whole element (the stanza is the root). Takes the same
-%% options as new/1 but `callback'. Leading and trailing whitespace is
-%% fine; anything else around the element is not well-formed.
--spec parse_element(iodata(), options()) ->
+%% options as new/1 but `callback', and one more:
+%% `merge_text => boolean()' (default `true'). With `false' the text is
+%% kept in the pieces expat reports it in (a run of characters, each
+%% reference, each line break, each CDATA section's lines are separate
+%% `{xmlcdata, Bin}' children), which is what ejabberd 2.x's
+%% xml_stream:parse_element/1 returned; inputs over 64 KB are fed in
+%% slices, which may cut a piece in two.
+%% Leading and trailing whitespace is fine; anything else around the
+%% element is not well-formed.
+-spec parse_element(iodata(), element_options()) ->
           {ok, element()} | {error, reason() | badarg}.
 parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
-    Settings = stanza_options:settings(Opts),
+    Settings = element_settings(Opts),
     case to_binary(Data) of
         {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
             element_result(small_element(Bin, Settings));
@@ -157,8 +170,10 @@ parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
         error ->
             {error, badarg}
     end;
+parse_element(Data, #{callback := Pid} = Opts) ->
+    erlang:error({bad_option, callback, Pid}, [Data, Opts]);
 parse_element(Data, Opts) ->
-    erlang:error(badarg, [Data, Opts]).
+    erlang:error({bad_options, Opts}, [Data, Opts]).
 
 %% @doc How many parsers exist in this node, closed or not, that the
 %% garbage collector has not freed yet. For leak checks and monitoring.
@@ -180,6 +195,19 @@ large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
     {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
     ok = stanza_stream_nif:close(Parser),
     Events.
+
+%% The stream settings, with the text-pieces flag (2) added to Drop.
+element_settings(#{merge_text := Merge} = Opts) when is_boolean(Merge) ->
+    {Format, MaxSize, MaxDepth, Drop} =
+        stanza_options:settings(maps:remove(merge_text, Opts)),
+    {Format, MaxSize, MaxDepth, Drop bor (case Merge of
+                                              true -> 0;
+                                              false -> 2
+                                          end)};
+element_settings(#{merge_text := Merge}) ->
+    erlang:error({bad_option, merge_text, Merge});
+element_settings(Opts) ->
+    stanza_options:settings(Opts).
 
 %% A final parse of one element ends with the element or with an error.
 element_result(Events) ->

@@ -18,9 +18,10 @@ load() ->
     stanza_priv:load_nif_result(Path, erlang:load_nif(Path, 0),
                                 "libexpat1-dev and erlang-dev").
 
--spec new_parser(0..2, non_neg_integer(), pos_integer(), 0 | 1, 0 | 1,
+%% Flags: 1 drops comments and PIs, 2 keeps expat's text pieces.
+-spec new_parser(0..2, non_neg_integer(), pos_integer(), 0..3, 0 | 1,
                  pid() | undefined) -> parser().
-new_parser(_Format, _MaxSize, _MaxDepth, _Drop, _ElementMode, _Callback) ->
+new_parser(_Format, _MaxSize, _MaxDepth, _Flags, _ElementMode, _Callback) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec parse(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
@@ -32,8 +33,8 @@ parse_final(_Parser, _Data) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec parse_small_element(binary(), 0..2, non_neg_integer(), pos_integer(),
-                          0 | 1) -> list().
-parse_small_element(_Data, _Format, _MaxSize, _MaxDepth, _Drop) ->
+                          0..3) -> list().
+parse_small_element(_Data, _Format, _MaxSize, _MaxDepth, _Flags) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec reset(parser()) -> ok | {error, closed | not_owner}.

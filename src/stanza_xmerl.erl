@@ -17,22 +17,34 @@
 %% as attributes placed first, adjacent text merged, comments and
 %% processing instructions dropped.
 %%
-%% to_xmerl/1 gives `#xmlElement{}' records whose names are atoms when
-%% that atom already exists (which it does for every name your code
-%% matches on) and strings otherwise: it never creates atoms, so it is safe
-%% on data from the network. xmerl's own functions accept string element
-%% names, but xmerl:export_simple/2 needs atom attribute names: to write
-%% XML, use stanza_xml:element_to_binary/1 on the stanza element instead.
-%% to_xmerl/2 with `#{atoms => create}' makes every name an atom, as
-%% xmerl_scan does; use it only on trusted input.
+%% to_xmerl/1,2 gives `#xmlElement{}' records as xmerl_scan:string/1 makes
+%% them (without namespace processing): element and attribute names are
+%% atoms, `nsinfo' is `{Prefix, Local}' for a prefixed name, text is
+%% characters. Every document it returns works with xmerl_xpath and with
+%% xmerl:export_simple/2, and the result never depends on which atoms
+%% already exist.
+%%
+%% Names become atoms, as they do with xmerl_scan. The atom table is not
+%% garbage collected and a full one stops the node, so to_xmerl refuses to
+%% create a new atom once the table is 90% full (`max_atom_table_use', a
+%% fraction of erlang:system_info(atom_limit)) and raises
+%% `{atom_table_nearly_full, Name}'; a name longer than an atom can be
+%% (255 characters) raises `{name_too_long, Name}'. Convert data from the
+%% network only where you would have run xmerl_scan on it; better, read
+%% it with stanza_xml's helpers, which need no atoms (see
+%% doc/migrating-from-xmerl.md).
 -module(stanza_xmerl).
 
 -include_lib("xmerl/include/xmerl.hrl").
 
 -export([from_xmerl/1, from_xmerl/2, to_xmerl/1, to_xmerl/2]).
 
+-define(DEFAULT_ATOM_TABLE_USE, 0.9).
+%% The longest atom, in characters.
+-define(MAX_ATOM_CHARS, 255).
+
 -type xmerl_element() :: #xmlElement{}.
--type options() :: #{atoms => existing | create}.
+-type options() :: #{max_atom_table_use => float(), atoms => create}.
 -export_type([xmerl_element/0, options/0]).
 
 %% @equiv from_xmerl(El, binary)
@@ -52,12 +64,26 @@ from_xmerl(#xmlElement{} = El, Format)
 to_xmerl(El) ->
     to_xmerl(El, #{}).
 
-%% @doc The element as xmerl records (see the module doc for names).
+%% @doc The element as xmerl records (see the module doc). Options:
+%% `max_atom_table_use' (default 0.9), the share of the atom table past
+%% which no new atom is made. `atoms => create' is accepted and changes
+%% nothing (names are always atoms now; `atoms => existing', which gave
+%% results that depended on the atoms already made, is gone). A bad
+%% option raises `{bad_option, Key, Value}'.
 -spec to_xmerl(stanza_xml:element(), options()) -> xmerl_element().
+to_xmerl(El, Opts) when is_map(Opts) ->
+    Use = maps:fold(fun check_option/3, ?DEFAULT_ATOM_TABLE_USE, Opts),
+    Budget = trunc(Use * erlang:system_info(atom_limit)),
+    xmerl_element(El, [], 1, Budget);
 to_xmerl(El, Opts) ->
-    Atoms = maps:get(atoms, Opts, existing),
-    true = Atoms =:= existing orelse Atoms =:= create,
-    xmerl_element(El, [], 1, Atoms).
+    erlang:error({bad_options, Opts}, [El, Opts]).
+
+check_option(max_atom_table_use, Use, _) when is_number(Use), Use >= 0, Use =< 1 ->
+    Use;
+check_option(atoms, create, Use) ->
+    Use;
+check_option(Key, Value, _) ->
+    erlang:error({bad_option, Key, Value}).
 
 %%--------------------------------------------------------------------
 %% From xmerl
@@ -121,36 +147,61 @@ chars(V) ->
 %%--------------------------------------------------------------------
 %% To xmerl
 
-xmerl_element({T, Name, Attrs, Children}, Parents, Pos, Atoms)
+xmerl_element({T, Name, Attrs, Children}, Parents, Pos, Budget)
   when T =:= xmlelement; T =:= xmlel ->
-    XName = xmerl_name(Name, Atoms),
+    XName = xmerl_name(Name, Budget),
     Inner = [{XName, Pos} | Parents],
     #xmlElement{name = XName,
+                expanded_name = XName,
+                nsinfo = nsinfo(XName),
                 pos = Pos,
                 parents = Parents,
-                attributes = attributes(Attrs, Inner, Atoms),
-                content = content(Children, Inner, 1, Atoms)}.
+                attributes = attributes(Attrs, Inner, Budget),
+                content = content(Children, Inner, 1, Budget)}.
 
-attributes(Attrs, Parents, Atoms) ->
-    [#xmlAttribute{name = xmerl_name(K, Atoms), pos = P, parents = Parents,
-                   value = characters(V)}
+attributes(Attrs, Parents, Budget) ->
+    [attribute(K, V, P, Parents, Budget)
      || {P, {K, V}} <- lists:zip(lists:seq(1, length(Attrs)), Attrs)].
 
-content([{xmlcdata, Text} | Rest], Parents, Pos, Atoms) ->
+attribute(Key, Value, Pos, Parents, Budget) ->
+    XName = xmerl_name(Key, Budget),
+    #xmlAttribute{name = XName, expanded_name = [], nsinfo = nsinfo(XName),
+                  pos = Pos, parents = Parents, value = characters(Value)}.
+
+content([{xmlcdata, Text} | Rest], Parents, Pos, Budget) ->
     [#xmlText{value = characters(Text), pos = Pos, parents = Parents}
-     | content(Rest, Parents, Pos + 1, Atoms)];
-content([El | Rest], Parents, Pos, Atoms) ->
-    [xmerl_element(El, Parents, Pos, Atoms)
-     | content(Rest, Parents, Pos + 1, Atoms)];
-content([], _Parents, _Pos, _Atoms) ->
+     | content(Rest, Parents, Pos + 1, Budget)];
+content([El | Rest], Parents, Pos, Budget) ->
+    [xmerl_element(El, Parents, Pos, Budget)
+     | content(Rest, Parents, Pos + 1, Budget)];
+content([], _Parents, _Pos, _Budget) ->
     [].
 
-xmerl_name(Name, create) ->
-    binary_to_atom(stanza_xml:to_bin(Name), utf8);
-xmerl_name(Name, existing) ->
+%% xmerl_scan's nsinfo: {Prefix, Local} for a prefixed name, [] otherwise.
+nsinfo(Name) ->
+    case string:split(atom_to_list(Name), ":") of
+        [Prefix, Local] when Prefix =/= [], Local =/= [] -> {Prefix, Local};
+        _ -> []
+    end.
+
+%% Always an atom: an existing one, or a new one while the atom table has
+%% room to spare.
+xmerl_name(Name, Budget) ->
     Bin = stanza_xml:to_bin(Name),
     try binary_to_existing_atom(Bin, utf8)
-    catch error:badarg -> unicode:characters_to_list(Bin)
+    catch error:badarg -> new_atom(Bin, Name, Budget)
+    end.
+
+new_atom(Bin, Name, Budget) ->
+    Chars = characters(Bin),
+    if
+        length(Chars) > ?MAX_ATOM_CHARS ->
+            erlang:error({name_too_long, Name});
+        true ->
+            case erlang:system_info(atom_count) < Budget of
+                true -> list_to_atom(Chars);
+                false -> erlang:error({atom_table_nearly_full, Name})
+            end
     end.
 
 characters(V) ->

@@ -149,11 +149,13 @@ bad_arguments_test() ->
     ?assertNot(stanza_dedup:seen(T, binary:copy(<<0>>, 1048576))),
     ?assertError(badarg, stanza_dedup:stats(self())),
     ?assertError(badarg, stanza_dedup:close(<<>>)),
-    [?assertError(badarg, stanza_dedup:new(Opts))
-     || Opts <- [#{capacity => 0}, #{capacity => -1}, #{capacity => 1.5},
-                 #{capacity => 1 bsl 28 + 1}, #{ttl_ms => 0},
-                 #{ttl_ms => forever}, #{ttl_ms => 1 bsl 62}, #{size => 3},
-                 [{capacity, 3}], capacity]],
+    [?assertError({bad_option, K, V}, stanza_dedup:new(#{K => V}))
+     || {K, V} <- [{capacity, 0}, {capacity, -1}, {capacity, 1.5},
+                   {capacity, 1 bsl 28 + 1}, {ttl_ms, 0}, {ttl_ms, forever},
+                   {ttl_ms, 1 bsl 62}, {size, 3}, {ttl, 1000}]],
+    ?assertError({bad_option, ttl, 1000}, stanza_dedup:new(#{capacity => 10, ttl => 1000})),
+    [?assertError({bad_options, Opts}, stanza_dedup:new(Opts))
+     || Opts <- [[{capacity, 3}], capacity]],
     %% The table still works.
     ?assertNot(stanza_dedup:seen(T, <<"k">>)).
 

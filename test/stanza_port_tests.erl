@@ -89,9 +89,11 @@ bad_option_test_() ->
                    stanza_port:new(#{max_depth => 0})),
      ?_assertError({bad_option, colour, red},
                    stanza_port:new(#{colour => red})),
-     ?_assertError(badarg, stanza_port:new([])),
-     ?_assertError(badarg,
-                   stanza_port:parse_element(<<"<a/>">>, #{callback => self()}))].
+     ?_assertError({bad_options, []}, stanza_port:new([])),
+     ?_assertError({bad_options, [{format, legacy}]},
+                   stanza_port:parse_element(<<"<a/>">>, [{format, legacy}])),
+     ?_assertMatch({'EXIT', {{bad_option, callback, Pid}, _}} when is_pid(Pid),
+                   catch stanza_port:parse_element(<<"<a/>">>, #{callback => self()}))].
 
 parse_accepts_iodata_test() ->
     {ok, P} = stanza_port:new(),

@@ -5,6 +5,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 -include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 %% Run in a peer VM by the push-mode stress tests.
 -export([push_stress/2, deep_depths/0, big_push/1]).
@@ -1757,9 +1758,18 @@ parse_element_non_iodata_test_() ->
     [?_assertEqual({error, badarg}, stanza_stream:parse_element(B))
      || B <- [foo, [foo], 42, [<<"a">>, 300]]].
 
-parse_element_with_callback_is_badarg_test() ->
-    ?assertError(badarg,
-                 stanza_stream:parse_element(<<"<a/>">>, #{callback => self()})).
+parse_element_with_callback_is_a_bad_option_test() ->
+    Self = self(),
+    ?assertError({bad_option, callback, Self},
+                 stanza_stream:parse_element(<<"<a/>">>, #{callback => Self})).
+
+%% Options are a map; a proplist (or anything else) says so.
+options_not_a_map_test_() ->
+    [?_assertError({bad_options, [{format, legacy}]}, stanza_stream:new([{format, legacy}])),
+     ?_assertError({bad_options, []}, stanza_stream:new([])),
+     ?_assertError({bad_options, legacy}, stanza_stream:new(legacy)),
+     ?_assertError({bad_options, [{format, legacy}]},
+                   stanza_stream:parse_element(<<"<a/>">>, [{format, legacy}]))].
 
 parse_element_size_limit_test() ->
     Data = <<"  ", ?SIZED/binary, "\n">>,
@@ -1875,3 +1885,37 @@ no_atoms_from_wire_data_test() ->
                                                   #{format => F})
      end || F <- [binary, legacy, xmlel]],
     ?assertEqual(Before, erlang:system_info(atom_count)).
+
+%%====================================================================
+%% parse_element's merge_text option
+%%====================================================================
+
+merge_text_default_merges_test() ->
+    ?assertEqual({ok, {xmlelement, <<"a">>, [], [{xmlcdata, <<"x&y\nz">>}]}},
+                 stanza_stream:parse_element(<<"<a>x&amp;y\nz</a>">>)).
+
+merge_text_false_keeps_expat_pieces_test_() ->
+    Pieces = [{xmlcdata, P} || P <- [<<"x">>, <<"&">>, <<"y">>, <<"\n">>, <<"z">>]],
+    [?_assertEqual({ok, {xmlelement, <<"a">>, [], Pieces}},
+                   stanza_stream:parse_element(<<"<a>x&amp;y\nz</a>">>,
+                                               #{merge_text => false})),
+     ?_assertEqual({ok, {xmlel, <<"a">>, [], Pieces}},
+                   stanza_stream:parse_element(<<"<a>x&amp;y\r\nz</a>">>,
+                                               #{merge_text => false, format => xmlel})),
+     ?_assertEqual({ok, {xmlelement, <<"a">>, [], [{xmlcdata, <<"xy">>}]}},
+                   stanza_stream:parse_element(<<"<a>x<!---->y</a>">>,
+                                               #{merge_text => true, restricted => drop}))].
+
+%% Past 64 KB the element is fed in slices: the pieces still add up.
+merge_text_false_large_element_test() ->
+    Text = binary:copy(<<"0123456789&amp;">>, 10000),
+    {ok, {xmlelement, <<"a">>, [], Children}} =
+        stanza_stream:parse_element(<<"<a>", Text/binary, "</a>">>, #{merge_text => false}),
+    ?assert(length(Children) >= 20000),
+    ?assertEqual(binary:copy(<<"0123456789&">>, 10000),
+                 iolist_to_binary([T || {xmlcdata, T} <- Children])).
+
+merge_text_bad_value_test_() ->
+    [?_assertError({bad_option, merge_text, yes},
+                   stanza_stream:parse_element(<<"<a/>">>, #{merge_text => yes})),
+     ?_assertError({bad_option, merge_text, false}, stanza_stream:new(#{merge_text => false}))].

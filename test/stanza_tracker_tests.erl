@@ -228,15 +228,15 @@ receive_timeouts(0) ->
     [];
 receive_timeouts(N) ->
     receive
-        {stanza_timeout, K} -> [K | receive_timeouts(N - 1)]
+        {stanza_timeout, _, K} -> [K | receive_timeouts(N - 1)]
     after 10000 ->
             []
     end.
 
-%% Every {stanza_timeout, Key} already in the mailbox.
+%% Every {stanza_timeout, _, Key} already in the mailbox.
 timeouts() ->
     receive
-        {stanza_timeout, K} -> [K | timeouts()]
+        {stanza_timeout, _, K} -> [K | timeouts()]
     after 0 ->
             []
     end.
@@ -248,7 +248,7 @@ timeout_delivered_once_test_() ->
         [ok = stanza_tracker:track(T, K, self(), binary_to_integer(Id))
          || {_, Id} = K <- Keys],
         ok = stanza_tracker:track(T, later, self(), 600000),
-        Got = [receive {stanza_timeout, K} -> K after 5000 -> none end
+        Got = [receive {stanza_timeout, _, K} -> K after 5000 -> none end
                || _ <- Keys],
         ?assertEqual(lists:sort(Keys), lists:sort(Got)),
         %% Earliest first.
@@ -266,8 +266,8 @@ earlier_deadline_wakes_timer_test_() ->
         T = stanza_tracker:new(),
         ok = stanza_tracker:track(T, slow, self(), 600000),
         ok = stanza_tracker:track(T, fast, self(), 10),
-        ?assertEqual({stanza_timeout, fast},
-                     receive {stanza_timeout, _} = M -> M after 5000 -> none end)
+        ?assertEqual(fast,
+                     receive {stanza_timeout, _, K} -> K after 5000 -> none end)
     end}.
 
 owner_death_drops_entries_test_() ->
@@ -361,8 +361,8 @@ dropped_tracker_frees_everything_test_() ->
                             receive stop -> ok end
                     end),
         During = receive {made, M} -> M end,
-        ?assertEqual({stanza_timeout, soon},
-                     receive {stanza_timeout, _} = Msg -> Msg after 5000 -> none end),
+        ?assertEqual(soon,
+                     receive {stanza_timeout, _, K} -> K after 5000 -> none end),
         Pid ! stop,
         ?assert(poll(fun() ->
                              {_, Trackers} = stanza_ids_nif:live(),
@@ -403,15 +403,164 @@ bad_arguments_test() ->
            fun() -> stanza_tracker:track(T, k, self(), forever) end,
            fun() -> stanza_tracker:take(self(), k) end,
            fun() -> stanza_tracker:stats(<<>>) end,
-           fun() -> stanza_tracker:track(T, binary:copy(<<0>>, 1 bsl 20), self(), 10) end,
-           fun() -> stanza_tracker:new(#{capacity => 0}) end,
-           fun() -> stanza_tracker:new(#{capacity => 1 bsl 28 + 1}) end,
-           fun() -> stanza_tracker:new(#{timeout => 1}) end,
-           fun() -> stanza_tracker:new([]) end],
+           fun() -> stanza_tracker:track(T, binary:copy(<<0>>, 1 bsl 20), self(), 10) end],
     [?assertError(badarg, F()) || F <- Bad],
+    [?assertError({bad_option, K, V}, stanza_tracker:new(#{K => V}))
+     || {K, V} <- [{capacity, 0}, {capacity, 1 bsl 28 + 1}, {capacity, ten},
+                   {timeout, 1}, {capactiy, 10}]],
+    ?assertError({bad_options, []}, stanza_tracker:new([])),
+    ?assertError({bad_options, [{capacity, 10}]}, stanza_tracker:new([{capacity, 10}])),
     %% A pid of this node that is not alive is refused, not a crash.
     ?assertEqual({error, noproc}, stanza_tracker:track(T, k, NotAlive, 10)),
     ?assertEqual(0, size_of(T)).
 
 poll(Fun, Timeout) ->
     stanza_test_util:poll(Fun, Timeout).
+
+%%--------------------------------------------------------------------
+%% As a natter-style client uses it: ids in messages, values, reply and
+%% await, call, close.
+
+%% Timeouts say which tracker they come from.
+timeout_names_its_tracker_test_() ->
+    {timeout, 30, fun() ->
+        A = stanza_tracker:new(),
+        B = stanza_tracker:new(),
+        ?assert(is_reference(stanza_tracker:id(A))),
+        ?assertNotEqual(stanza_tracker:id(A), stanza_tracker:id(B)),
+        ?assertEqual(stanza_tracker:id(A), stanza_tracker:id(A)),
+        ok = stanza_tracker:track(A, same_key, self(), 5),
+        ok = stanza_tracker:track(B, same_key, self(), 30),
+        IdA = stanza_tracker:id(A),
+        IdB = stanza_tracker:id(B),
+        ?assertEqual([IdA, IdB],
+                     [receive {stanza_timeout, Id, same_key} -> Id after 5000 -> none end
+                      || _ <- [1, 2]])
+    end}.
+
+values_test_() ->
+    T = stanza_tracker:new(),
+    Value = #{request => {xmlel, <<"iq">>, [], []}, sent => 42, big => binary:copy(<<"v">>, 10000)},
+    [?_assertEqual(ok, stanza_tracker:track(T, k1, self(), 60000, Value)),
+     ?_assertEqual({ok, self(), Value}, stanza_tracker:take_value(T, k1)),
+     ?_assertEqual(error, stanza_tracker:take_value(T, k1)),
+     ?_assertEqual(ok, stanza_tracker:track(T, k2, self(), 60000)),
+     ?_assertEqual({ok, self(), undefined}, stanza_tracker:take_value(T, k2)),
+     ?_assertEqual(ok, stanza_tracker:track(T, k3, self(), infinity, [1, 2])),
+     ?_assertEqual({ok, self()}, stanza_tracker:take(T, k3)),
+     ?_assertError(badarg, stanza_tracker:track(T, k4, self(), 10,
+                                                binary:copy(<<"x">>, 1 bsl 20 + 1))),
+     ?_assertEqual(0, size_of(T))].
+
+%% Values go with their entries however the entries end (taken, timed
+%% out, owner died, closed, garbage collected): binary memory comes back.
+values_freed_test_() ->
+    {timeout, 60, fun() ->
+        Value = binary:copy(<<"v">>, 100000),   % a value of ~100 KB
+        Before = erlang:memory(binary),
+        T = stanza_tracker:new(),
+        [ok = stanza_tracker:track(T, {t, N}, self(), 1, {N, Value}) || N <- lists:seq(1, 100)],
+        ?assertEqual(100, length(receive_timeouts(100))),
+        Owner = spawn(fun() -> receive stop -> ok end end),
+        [ok = stanza_tracker:track(T, {d, N}, Owner, infinity, {N, Value}) || N <- lists:seq(1, 100)],
+        exit(Owner, kill),
+        ?assert(poll(fun() -> size_of(T) =:= 0 end, 10000)),
+        [ok = stanza_tracker:track(T, {c, N}, self(), infinity, {N, Value}) || N <- lists:seq(1, 100)],
+        ok = stanza_tracker:close(T),
+        {Pid, Ref} = spawn_monitor(fun() ->
+            G = stanza_tracker:new(),
+            [ok = stanza_tracker:track(G, {g, N}, self(), infinity, {N, Value}) || N <- lists:seq(1, 100)]
+        end),
+        receive {'DOWN', Ref, process, Pid, normal} -> ok end,
+        erlang:garbage_collect(),
+        %% 400 values of 100 KB went through; less than 2 of them remain.
+        ?assert(poll(fun() -> erlang:memory(binary) < Before + 200000 end, 10000))
+    end}.
+
+reply_and_await_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(),
+        Self = self(),
+        Key = {<<"juliet@example.com">>, <<"id1">>},
+        ok = stanza_tracker:track(T, Key, Self, 5000, sent_at_1),
+        Router = spawn(fun() -> Self ! {routed, stanza_tracker:reply(T, Key, <<"pong">>)} end),
+        ?assertEqual({ok, <<"pong">>}, stanza_tracker:await(T, Key, 5000)),
+        ?assertEqual({ok, Self, sent_at_1}, receive {routed, R} -> R end),
+        ?assert(is_pid(Router)),
+        %% A second reply finds nobody.
+        ?assertEqual(error, stanza_tracker:reply(T, Key, <<"again">>)),
+        %% A timeout: await says so.
+        ok = stanza_tracker:track(T, slow, Self, 20),
+        ?assertEqual({error, timeout}, stanza_tracker:await(T, slow, 20)),
+        %% A message for another key stays in the mailbox.
+        ok = stanza_tracker:track(T, other, Self, 5000),
+        ok = stanza_tracker:track(T, mine, Self, 5000),
+        {ok, Self, undefined} = stanza_tracker:reply(T, other, x),
+        {ok, Self, undefined} = stanza_tracker:reply(T, mine, y),
+        ?assertEqual({ok, y}, stanza_tracker:await(T, mine, 5000)),
+        ?assertEqual({ok, x}, stanza_tracker:await(T, other, 5000))
+    end}.
+
+call_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(),
+        Self = self(),
+        %% The "server" answers what call/5 sends.
+        Server = spawn(fun Loop() ->
+                               receive {iq, From, Id} ->
+                                       _ = stanza_tracker:reply(T, {From, Id}, {result, Id}),
+                                       Loop()
+                               end
+                       end),
+        Send = fun(Id) -> fun() -> Server ! {iq, server, Id} end end,
+        ?assertEqual({ok, {result, 1}}, stanza_tracker:call(T, {server, 1}, 5000, v, Send(1))),
+        ?assertEqual({ok, {result, 2}}, stanza_tracker:call(T, {server, 2}, 5000, v, Send(2))),
+        %% Nobody answers: the timeout.
+        ?assertEqual({error, timeout},
+                     stanza_tracker:call(T, {nobody, 1}, 20, v, fun() -> ok end)),
+        %% A key in use is refused before anything is sent.
+        ok = stanza_tracker:track(T, {server, 3}, Self, 5000),
+        ?assertEqual({error, exists},
+                     stanza_tracker:call(T, {server, 3}, 5000, v,
+                                         fun() -> error(must_not_send) end)),
+        exit(Server, kill)
+    end}.
+
+close_test_() ->
+    {timeout, 30, fun() ->
+        T = stanza_tracker:new(),
+        Live0 = element(2, stanza_ids_nif:live()),
+        ok = stanza_tracker:track(T, a, self(), 30, value),
+        ok = stanza_tracker:track(T, b, self(), infinity),
+        ok = stanza_tracker:close(T),
+        ?assertEqual(0, size_of(T)),
+        ?assertEqual(error, stanza_tracker:take(T, b)),
+        ?assertEqual({error, closed}, stanza_tracker:track(T, c, self(), 10)),
+        ?assertEqual(error, stanza_tracker:reply(T, a, x)),
+        ok = stanza_tracker:close(T),
+        %% No timeout comes from a closed tracker; await gives up alone.
+        ?assertEqual([], begin timer:sleep(100), timeouts() end),
+        ?assertEqual({error, timeout}, stanza_tracker:await(T, a, 0)),
+        ?assert(is_integer(Live0))
+    end}.
+
+%% Closed before any request: the timer thread never starts, and a
+%% tracker closed while its thread sleeps is collected like any other.
+close_then_collect_test_() ->
+    {timeout, 30, fun() ->
+        {_, Trackers0} = stanza_ids_nif:live(),
+        {Pid, Ref} = spawn_monitor(fun() ->
+            A = stanza_tracker:new(),
+            ok = stanza_tracker:close(A),
+            {error, closed} = stanza_tracker:track(A, k, self(), 10),
+            B = stanza_tracker:new(),
+            ok = stanza_tracker:track(B, k, self(), 600000),
+            ok = stanza_tracker:close(B)
+        end),
+        receive {'DOWN', Ref, process, Pid, Why} -> ?assertEqual(normal, Why) end,
+        ?assert(poll(fun() ->
+                             erlang:garbage_collect(),
+                             {_, Trackers} = stanza_ids_nif:live(),
+                             Trackers =< Trackers0
+                     end, 10000))
+    end}.

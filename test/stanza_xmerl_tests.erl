@@ -90,17 +90,89 @@ to_xmerl_works_with_xpath_test() ->
                  xmerl_xpath:string("/iq/query/item/@jid", X)),
     ?assertMatch([#xmlText{value = "Friends"}], xmerl_xpath:string("//group/text()", X)).
 
-%% Existing atoms are used, nothing is created unless asked for.
-to_xmerl_atoms_test() ->
-    Name = <<"stanza_test_name_that_is_not_an_atom_", (integer_to_binary(erlang:unique_integer([positive])))/binary>>,
-    El = {xmlel, <<"message">>, [{Name, <<"v">>}], [{xmlel, Name, [], []}]},
-    #xmlElement{name = message, attributes = [#xmlAttribute{name = AttrName}],
-                content = [#xmlElement{name = ChildName}]} = stanza_xmerl:to_xmerl(El),
-    ?assertEqual(binary_to_list(Name), AttrName),
-    ?assertEqual(binary_to_list(Name), ChildName),
-    ?assertError(badarg, binary_to_existing_atom(Name, utf8)),
-    #xmlElement{content = [#xmlElement{name = Atom}]} = stanza_xmerl:to_xmerl(El, #{atoms => create}),
-    ?assertEqual(Name, atom_to_binary(Atom, utf8)).
+%% Names that no atom has yet, different on every run.
+fresh(Prefix) ->
+    iolist_to_binary([Prefix, integer_to_list(erlang:unique_integer([positive]))]).
+
+%% The issue's reproducer: a document whose names were not atoms yet
+%% answers an XPath query the first time, as it does the second time.
+to_xmerl_fresh_names_work_with_xpath_test() ->
+    [Iq, Query, Item, Jid] = [fresh(P) || P <- ["qqiq", "qqquery", "qqitem", "qqjid"]],
+    ?assertError(badarg, binary_to_existing_atom(Item, utf8)),
+    El = {xmlel, Iq, [], [{xmlel, Query, [], [{xmlel, Item, [{Jid, <<"a@b">>}], []}]}]},
+    Doc = stanza_xmerl:to_xmerl(El),
+    Path = lists:flatten(io_lib:format("/~s/~s/~s/@~s", [Iq, Query, Item, Jid])),
+    ?assertMatch([#xmlAttribute{value = "a@b"}], xmerl_xpath:string(Path, Doc)),
+    ?assertEqual(Doc, stanza_xmerl:to_xmerl(El)).
+
+%% Every name is an atom, so xmerl:export_simple/2 writes any document,
+%% and what it writes reads back as the element.
+to_xmerl_export_simple_test_() ->
+    Fresh = fresh("qqitem"),
+    Els = [{xmlel, <<"message">>, [{fresh("qqattr"), <<"1 < 2 & \"3\"">>}],
+            [{xmlel, Fresh, [], [{xmlcdata, <<"caf\xc3\xa9 <&>">>}]}]},
+           {xmlel, <<"stream:features">>, [{<<"xmlns:stream">>, <<"urn:s">>}],
+            [{xmlel, <<"starttls">>, [{<<"xmlns">>, <<"urn:t">>}], []}]}
+           | [parse(P, xmlel) || P <- ?PACKETS]],
+    [?_assertEqual({ok, El},
+                   stanza_stream:parse_element(
+                     unicode:characters_to_binary(
+                       xmerl:export_simple([stanza_xmerl:to_xmerl(El)], xmerl_xml,
+                                           [{prolog, []}])),
+                     #{format => xmlel}))
+     || El <- Els].
+
+%% nsinfo as xmerl_scan gives it, so XPath on prefixed names agrees.
+to_xmerl_prefixed_names_test() ->
+    Bin = <<"<s:a xmlns:s='urn:s' s:k='v'><b x='1'>t</b></s:a>">>,
+    Ours = stanza_xmerl:to_xmerl(parse(Bin)),
+    Theirs = scan(Bin),
+    ?assertEqual({"s", "a"}, Ours#xmlElement.nsinfo),
+    ?assertEqual([{"xmlns", "s"}, {"s", "k"}],
+                 [A#xmlAttribute.nsinfo || A <- Ours#xmlElement.attributes]),
+    [?assertEqual(strip(xmerl_xpath:string(Q, Theirs)), strip(xmerl_xpath:string(Q, Ours)))
+     || Q <- ["/s:a/@s:k", "//b/text()", "/s:a/b/@x", "count(//b)"]].
+
+%% Values only: positions and file names differ between the two makers.
+strip(Nodes) when is_list(Nodes) ->
+    [case N of
+         #xmlAttribute{name = Name, value = V} -> {Name, V};
+         #xmlText{value = V} -> V
+     end || N <- Nodes];
+strip(Other) ->
+    Other.
+
+%% No new atom once the table is past the share asked for; existing
+%% atoms still work; the result does not depend on history otherwise.
+to_xmerl_atom_table_guard_test_() ->
+    Name = fresh("qqguard"),
+    [?_assertError({atom_table_nearly_full, Name},
+                   stanza_xmerl:to_xmerl({xmlel, Name, [], []}, #{max_atom_table_use => 0.0})),
+     ?_assertMatch(#xmlElement{name = message},
+                   stanza_xmerl:to_xmerl({xmlel, <<"message">>, [], []},
+                                         #{max_atom_table_use => 0.0})),
+     ?_assertError({name_too_long, _},
+                   stanza_xmerl:to_xmerl({xmlel, binary:copy(<<"n">>, 256), [], []})),
+     ?_assertMatch(#xmlElement{},
+                   stanza_xmerl:to_xmerl({xmlel, binary:copy(<<"\xc3\xa9">>, 255), [], []})),
+     ?_assertMatch(#xmlElement{name = a},
+                   stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, #{atoms => create})),
+     ?_assertError({bad_option, atoms, existing},
+                   stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, #{atoms => existing})),
+     ?_assertError({bad_options, [x]}, stanza_xmerl:to_xmerl({xmlel, <<"a">>, [], []}, [x]))].
+
+%% xmerl accepts comments inside a stanza; stanza refuses them unless told
+%% to drop them (doc/migrating-from-xmerl.md).
+comments_inside_a_stanza_test_() ->
+    Bin = <<"<message><!-- c --><body>hi</body></message>">>,
+    [?_assertMatch(#xmlElement{name = message}, scan(Bin)),
+     ?_assertEqual({error, {restricted_xml, comment}}, stanza_stream:parse_element(Bin)),
+     ?_assertEqual({ok, stanza_xmerl:from_xmerl(scan(Bin))},
+                   stanza_stream:parse_element(Bin, #{restricted => drop}))].
+
+parse(Bin, Format) ->
+    {ok, El} = stanza_stream:parse_element(Bin, #{format => Format}),
+    El.
 
 scan(Bin) ->
     {Doc, []} = xmerl_scan:string(binary_to_list(Bin)),

@@ -132,6 +132,31 @@ static void check_input(const char *name, const char *input,
     }
 }
 
+/* text_pieces: each text expat reports is its own call (ejabberd 2.x's
+ * parse_element); without it the same input gives one merged call. */
+static void check_text_pieces(void)
+{
+    static trace t;
+    stz_options pieces = {.max_depth = 16, .element_mode = 1,
+                          .text_pieces = 1};
+    stz_options merged = {.max_depth = 16, .element_mode = 1};
+    const char *input = "<a>x&amp;y\r\nz<![CDATA[c]]><b/>w</a>";
+    const char *want_pieces =
+        "<[a]T[x]T[&]T[y]T[\n]T[z]T[c]<[b]/[]T[w]/STANZA[]";
+    const char *want_merged = "<[a]T[x&y\nzc]<[b]/[]T[w]/STANZA[]";
+    checks++;
+    if (parse(input, 0, &pieces, &t) != STZ_ERR_NONE ||
+        t.len != strlen(want_pieces) || memcmp(t.buf, want_pieces, t.len)) {
+        fprintf(stderr, "text pieces: %.*s\n", (int)t.len, t.buf);
+        failures++;
+    }
+    if (parse(input, 0, &merged, &t) != STZ_ERR_NONE ||
+        t.len != strlen(want_merged) || memcmp(t.buf, want_merged, t.len)) {
+        fprintf(stderr, "merged text: %.*s\n", (int)t.len, t.buf);
+        failures++;
+    }
+}
+
 static void check_reset(void)
 {
     static trace t;
@@ -414,6 +439,7 @@ int main(void)
                 STZ_ERR_NONE);
     check_input("element junk", "<iq/><iq/>", &element,
                 STZ_ERR_NOT_WELL_FORMED);
+    check_text_pieces();
     check_reset();
 
     check_end_tag_slack();

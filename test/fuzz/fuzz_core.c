@@ -53,6 +53,10 @@ typedef struct tracer {
     const stz_options *opts;
     unsigned long depth; /* inside the current stanza; 1 = the stanza */
     int stream_started, stream_ended, after_text, stopped;
+    /* where the last text record starts in raw and pending: with
+     * text_pieces, the next piece extends it, so that traces compare
+     * the same however expat split the text */
+    size_t raw_text_at, pending_text_at;
     /* the fewest bytes the current stanza can have taken in the input */
     unsigned long long stanza_min;
 
@@ -154,16 +158,35 @@ static int on_element_start(void *ctx, const char *name, size_t len,
     return 0;
 }
 
+/* Appends s to the text record at `at', the last record of b. */
+static void extend_text(bytes *b, size_t at, const char *s, size_t len)
+{
+    uint32_t n32;
+    memcpy(&n32, b->data + at + 1, sizeof n32);
+    FUZZ_CHECK(at + 1 + sizeof n32 + n32 == b->len, "text record not last");
+    n32 += (uint32_t)len;
+    memcpy(b->data + at + 1, &n32, sizeof n32);
+    bytes_add(b, s, len);
+}
+
 static int on_text(void *ctx, const char *s, size_t len)
 {
     tracer *t = ctx;
     if (tracer_fails(t))
         return 1;
     FUZZ_CHECK(t->depth > 0, "text outside a stanza");
-    FUZZ_CHECK(!t->after_text, "two text calls in a row");
+    FUZZ_CHECK(!t->after_text || t->opts->text_pieces,
+               "two text calls in a row");
     FUZZ_CHECK(len > 0, "empty text");
-    t->after_text = 1;
     t->stanza_min += len;
+    if (t->after_text) {
+        extend_text(&t->raw, t->raw_text_at, s, len);
+        extend_text(&t->pending, t->pending_text_at, s, len);
+        return 0;
+    }
+    t->after_text = 1;
+    t->raw_text_at = t->raw.len;
+    t->pending_text_at = t->pending.len;
     bytes_record(&t->raw, 'T', s, len);
     bytes_record(&t->pending, 'T', s, len);
     return 0;
@@ -274,6 +297,7 @@ static setup decode_setup(const uint8_t *data, size_t size)
     for (int i = 0; i < PLAN_LEN; i++)
         s.plan[i] = fuzz_u8(&in);
     s.opts.element_mode = flags & 1;
+    s.opts.text_pieces = (flags & 32) != 0;
     s.opts.restricted = flags & 2 ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
     s.opts.max_stanza_size = stanza_limits[limits & 15];
     s.opts.max_depth = depth_limits[limits >> 4];

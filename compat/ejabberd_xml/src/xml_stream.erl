@@ -19,7 +19,8 @@
 %% errors are `{xmlstreamerror, {Code, String}}' or
 %% `{xmlstreamerror, "XML stanza is too big"}'. Unlike 2.x, the size limit
 %% counts the bytes of each stanza exactly, and `reset/1' (from fast_xml)
-%% restarts the stream after STARTTLS or SASL.
+%% restarts the stream after STARTTLS or SASL. Every difference from
+%% ejabberd 2.1.13 is listed in doc/migrating-from-ejabberd-2.md.
 %%
 %% The state belongs to the process that called new/1,2: parse it there.
 %%
@@ -40,10 +41,8 @@
 
 -export_type([xml_stream_state/0]).
 
-%% expat's codes for "no element found" and "junk after document element",
-%% which 2.x's parse_element reported as parse_error.
--define(NO_ELEMENTS, 3).
--define(JUNK_AFTER_DOC_ELEMENT, 9).
+-define(ELEMENT_OPTIONS,
+        #{format => legacy, restricted => drop, merge_text => false}).
 
 -record(xml_stream_state, {callback_pid :: pid(),
                            backend :: stanza_stream | stanza_port,
@@ -90,19 +89,47 @@ close(#xml_stream_state{backend = Backend, parser = Parser}) ->
     _ = Backend:close(Parser),
     true.
 
-%% @doc One whole element: the element, `{error, parse_error}' when there
-%% is no element or something follows it, or `{error, {Code, String}}'.
+%% @doc One whole element, as 2.x's parse_element/1 gave it: the element
+%% with its text in the pieces expat reported (`"<a>x&amp;y</a>"' has the
+%% three text children `<<"x">>', `<<"&">>' and `<<"y">>'; see
+%% stanza_stream:parse_element/2's `merge_text'); `{error, parse_error}'
+%% when something follows the element's end tag that is not whitespace, a
+%% comment or a processing instruction; otherwise `{error, {Code,
+%% String}}', expat's error (`""' and `"<a>"' give `{error, {3, "no
+%% element found"}}'). Always parsed by the NIF, whatever the backend of
+%% streams. Data that is not iodata raises `badarg'.
 -spec parse_element(iodata()) ->
           stanza_stream:element() | {error, parse_error | {integer(), string()}}.
 parse_element(Data) ->
-    Backend = backend(),
-    case Backend:parse_element(Data, #{format => legacy, restricted => drop}) of
+    Bin = try iolist_to_binary(Data)
+          catch error:badarg -> erlang:error(badarg, [Data])
+          end,
+    case stanza_stream:parse_element(Bin, ?ELEMENT_OPTIONS) of
         {ok, Element} -> Element;
-        {error, {Code, _}} when Code =:= ?NO_ELEMENTS;
-                                Code =:= ?JUNK_AFTER_DOC_ELEMENT ->
-            {error, parse_error};
-        {error, badarg} -> erlang:error(badarg, [Data]);
-        {error, {_Code, _String} = Reason} -> {error, Reason}
+        {error, {_Code, _String} = Reason} -> element_error(Bin, Reason)
+    end.
+
+%% 2.x read the events expat gave before its error in order: when the
+%% element's end came first, the answer was parse_error.
+element_error(Bin, Reason) ->
+    case closed_before_error(Bin) of
+        true -> {error, parse_error};
+        false -> {error, Reason}
+    end.
+
+%% Whether the input's root element ends before the point where expat
+%% failed: then the input cut there (or, when the failing token started
+%% earlier, cut at that token, which parsing the cut input finds) is a
+%% whole element. Each step cuts the input shorter.
+closed_before_error(Bin) ->
+    case stanza_stream:parse_element(Bin, #{restricted => drop}) of
+        {ok, _} ->
+            true;
+        {error, {not_well_formed, #{offset := Offset}}}
+          when Offset > 0, Offset < byte_size(Bin) ->
+            closed_before_error(binary:part(Bin, 0, Offset));
+        {error, _} ->
+            false
     end.
 
 %%--------------------------------------------------------------------

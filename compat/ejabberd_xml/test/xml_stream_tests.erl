@@ -289,30 +289,96 @@ parse_element_whitespace_around_test() ->
     ?assertEqual({xmlelement, "a", [], []},
                  xml_stream:parse_element("  \n<a/>\r\n ")).
 
+%% 2.1.13's parse_element/1 read expat's events in order: with nothing
+%% at all, or an unclosed element, expat's own error comes back...
+parse_element_no_element_test_() ->
+    [?_assertEqual({error, {3, "no element found"}}, xml_stream:parse_element(Data))
+     || Data <- ["", "  ", <<"\n\t ">>, "<a>", "<a><b/>", "<a>text"]].
+
+%% ...and parse_error only when the element's end came before the error:
+%% something other than whitespace, a comment or a PI after it.
 parse_element_parse_error_test_() ->
     [?_assertEqual({error, parse_error}, xml_stream:parse_element(Data))
-     || Data <- ["", "   ", "<a/>junk", "<a/><b/>", "<a/>\n<b/>"]].
+     || Data <- ["<a/>junk", "<a/><b/>", "<a/>\n<b/>", "<a></a></a>",
+                 <<"<a/>\xff">>, "<a/>&amp;", <<"<a/><!-- \xff -->">>,
+                 <<"<a/><?p \xff?>">>, "<a/><!-- x", "<a/><"]].
 
-parse_element_code_and_string_test() ->
-    ?assertEqual({error, {7, "mismatched tag"}},
-                 xml_stream:parse_element("<a></b>")).
+parse_element_misc_after_element_test_() ->
+    [?_assertEqual({xmlelement, "a", [], []}, xml_stream:parse_element(Data))
+     || Data <- ["<a/><!-- c -->", "<a/><?pi x?>\n", "<a/> \r\n"]].
 
-parse_element_other_errors_test_() ->
-    [?_assertMatch({error, {Code, [_ | _]}} when is_integer(Code),
-                   xml_stream:parse_element(Data))
-     || Data <- ["<a x='1' x='2'/>", "<x:a/>", <<"<a>\xff</a>">>,
-                 "<a>&foo;</a>",
-                 "<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>"]].
+parse_element_code_and_string_test_() ->
+    [?_assertEqual({error, {7, "mismatched tag"}}, xml_stream:parse_element("<a></b>")),
+     ?_assertEqual({error, {7, "mismatched tag"}}, xml_stream:parse_element("<a><b></a>")),
+     ?_assertEqual({error, {8, "duplicate attribute"}},
+                   xml_stream:parse_element("<a x='1' x='2'/>")),
+     ?_assertEqual({error, {27, "unbound prefix"}}, xml_stream:parse_element("<x:a/>")),
+     ?_assertEqual({error, {4, "not well-formed (invalid token)"}},
+                   xml_stream:parse_element(<<"<a>\xff</a>">>)),
+     ?_assertEqual({error, {11, "undefined entity"}}, xml_stream:parse_element("<a>&foo;</a>"))].
 
-parse_element_unclosed_is_an_error_test() ->
-    ?assertMatch({error, _}, xml_stream:parse_element("<a><b/>")).
+%% A DOCTYPE: 2.x let expat read it (and expand its entities); stanza
+%% refuses it, with code 35 and a string that says why.
+parse_element_dtd_refused_test() ->
+    ?assertMatch({error, {35, [_ | _]}},
+                 xml_stream:parse_element("<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>")).
 
-parse_element_drops_comments_test() ->
-    ?assertEqual({xmlelement, "a", [], [{xmlcdata, <<"xy">>}]},
-                 xml_stream:parse_element("<!--c--><a>x<!-- c -->y<?p?></a><!--c-->")).
+parse_element_bad_data_test() ->
+    ?assertError(badarg, xml_stream:parse_element([a])).
+
+%% Text comes in expat's pieces, as 2.x kept them: a run of characters,
+%% each reference, each line break, each CDATA section line.
+parse_element_text_pieces_test_() ->
+    T = fun(Pieces) -> [{xmlcdata, P} || P <- Pieces] end,
+    [?_assertEqual({xmlelement, "a", [], T([<<"x">>, <<"&">>, <<"y">>])},
+                   xml_stream:parse_element("<a>x&amp;y</a>")),
+     ?_assertEqual({xmlelement, "a", [], T([<<"l1">>, <<"\n">>, <<"l2">>, <<"\n">>, <<"l3">>])},
+                   xml_stream:parse_element("<a>l1\nl2\r\nl3</a>")),
+     ?_assertEqual({xmlelement, "a", [], T([<<"b">>, <<"c">>, <<"\n">>, <<"d">>, <<"A">>])},
+                   xml_stream:parse_element("<a>b<![CDATA[c\nd]]>&#x41;</a>")),
+     ?_assertEqual({xmlelement, "a", [], T([<<"x">>, <<"y">>])},
+                   xml_stream:parse_element("<!--c--><a>x<!-- c -->y<?p?></a><!--c-->")),
+     ?_assertEqual({xmlelement, "a", [], [{xmlelement, "b", [], T([<<"<">>, <<"1">>])},
+                                          {xmlcdata, <<"z">>}]},
+                   xml_stream:parse_element("<a><b>&lt;1</b>z</a>"))].
 
 parse_element_utf8_test() ->
     ?assertEqual({xmlelement, u("\x{e9}"), [{u("\x{fc}"), u("\x{20ac}")}],
                   [{xmlcdata, unicode:characters_to_binary("\x{1F600}")}]},
                  xml_stream:parse_element(
                    u("<\x{e9} \x{fc}='\x{20ac}'>\x{1F600}</\x{e9}>"))).
+
+%% 2.x went on parsing after "too big"; stanza's stream stays failed and
+%% says so again on every later parse.
+too_big_stays_failed_test() ->
+    S0 = xml_stream:new(self(), 10),
+    S1 = xml_stream:parse(S0, "<s><a>0123456789</a>"),
+    _ = xml_stream:parse(S1, "<b/>"),
+    ?assertEqual([{'$gen_event', {xmlstreamstart, "s", []}},
+                  {'$gen_event', {xmlstreamerror, "XML stanza is too big"}},
+                  {'$gen_event', {xmlstreamerror, "XML stanza is too big"}}],
+                 flush_all()).
+
+%% The stream's events in the mailbox (other tests' leftovers stay).
+flush_all() ->
+    receive {'$gen_event', _} = M -> [M | flush_all()] after 100 -> [] end.
+
+%% 2.x had no depth limit; stanza's is 1024 inside a stanza.
+too_deep_test_() ->
+    Nested = fun(N) -> list_to_binary([lists:duplicate(N, "<a>"), lists:duplicate(N, "</a>")]) end,
+    [?_assertMatch({xmlelement, "a", [], [_]}, xml_stream:parse_element(Nested(1024))),
+     ?_assertEqual({error, {35, "XML stanza is too deep"}}, xml_stream:parse_element(Nested(1025))),
+     ?_test(begin
+                S = xml_stream:parse(xml_stream:new(self()), [<<"<s>">>, Nested(1025)]),
+                true = xml_stream:close(S),
+                ?assertEqual([{'$gen_event', {xmlstreamstart, "s", []}},
+                              {'$gen_event', {xmlstreamerror, {35, "XML stanza is too deep"}}}],
+                             flush_all())
+            end)].
+
+%% 2.x parsed UTF-16; XMPP is UTF-8 only, and stanza refuses it.
+utf16_refused_test_() ->
+    Utf16 = unicode:characters_to_binary("<a>hi</a>", utf8, {utf16, big}),
+    [?_assertEqual({error, {4, "not well-formed (invalid token)"}},
+                   xml_stream:parse_element(<<16#FE, 16#FF, Utf16/binary>>)),
+     ?_assertMatch({error, {_, [_ | _]}}, xml_stream:parse_element(Utf16))].
