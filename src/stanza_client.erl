@@ -39,7 +39,7 @@
 
 -export_type([client/0, config/0, reply/0]).
 
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 -type client() :: pid().
 -type config() :: [{atom(), term()}] | #{atom() => term()}.
@@ -240,8 +240,11 @@ handle_cast(_, S) ->
 
 %% @private
 -spec handle_info(term(), #state{}) -> {noreply, #state{}} | {stop, term(), #state{}}.
-handle_info({stanza_timeout, Key}, S) ->
-    {noreply, finish(Key, {error, timeout}, S)};
+handle_info({stanza_timeout, TrackerId, Key}, #state{tracker = T} = S) ->
+    case stanza_tracker:id(T) of
+        TrackerId -> {noreply, finish(Key, {error, timeout}, S)};
+        _ -> {noreply, S}
+    end;
 handle_info({delayed, in, El}, S) ->
     {noreply, deliver(El, S)};
 handle_info({delayed, out, Bytes}, #state{session = undefined} = S) ->

@@ -7,7 +7,7 @@
 
 -export_type([summary/0]).
 
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 %% What the client needs to know of an inbound stanza to route it.
 -type summary() :: #{name := binary(), type := binary(), from := binary(),

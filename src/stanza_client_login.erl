@@ -13,7 +13,7 @@
 
 -export_type([options/0, session/0]).
 
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 -define(NS_STREAM, <<"http://etherx.jabber.org/streams">>).
 -define(NS_TLS, <<"urn:ietf:params:xml:ns:xmpp-tls">>).

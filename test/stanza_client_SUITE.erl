@@ -7,7 +7,7 @@
 
 -include_lib("common_test/include/ct.hrl").
 -include_lib("stdlib/include/assert.hrl").
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 -export([all/0, init_per_testcase/2, end_per_testcase/2]).
 -export([login_scram_sha256/1, login_scram_sha1/1, wrong_password/1, refused/1,

@@ -3,7 +3,7 @@
 -module(stanza_client_parts_tests).
 
 -include_lib("eunit/include/eunit.hrl").
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 exchanges_route_full_then_bare_then_default_test() ->
     [A, B, D] = [spawn(fun() -> ok end) || _ <- [1, 2, 3]],

@@ -9,7 +9,7 @@
 
 -export([start/1, stop/1, port/1, drop_connections/1, sessions/1, push/2, result/1]).
 
--include("stanza.hrl").
+-include("stanza_xmlel.hrl").
 
 %% Options: `users' (#{User => Password}), `domain', `handler'
 %% (fun((El, Send) -> any()), Send being fun((iodata()) -> ok)),
