@@ -325,12 +325,20 @@ static int decompose(uint32_t c, const sp_record *r, int fold, uint32_t *cps,
     return 1;
 }
 
+void stzprep_work_init(stzprep_work *w, void *mem, size_t in_len)
+{
+    size_t cap = in_len * STZPREP_MAX_EXPANSION;
+    w->cps = mem;
+    w->sort_tmp = w->cps + cap;
+    w->ccc = (uint8_t *)(w->sort_tmp + cap);
+    w->cap = cap;
+}
+
 size_t stzprep_nfkc(const uint32_t *in, size_t n, stzprep_work *w)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!decompose(in[i], lookup(in[i]), 0, w->cps, w->ccc, &m,
-                       STZPREP_MAX_CPS))
+        if (!decompose(in[i], lookup(in[i]), 0, w->cps, w->ccc, &m, w->cap))
             return (size_t)-1;
     canonical_order(w->cps, w->ccc, m, w->sort_tmp);
     return compose(w->cps, w->ccc, m);
@@ -354,6 +362,8 @@ static stzprep_result map_decompose(const profile_rules *pr, const uint8_t *in,
             return STZPREP_INVALID_UTF8;
         const sp_record *r = lookup((uint32_t)c);
         if (r->flags & quick_flag) {
+            if (m == w->cap)
+                return STZPREP_TOO_LONG;
             w->cps[m] = (uint32_t)c;
             w->ccc[m++] = 0;
             continue;
@@ -361,9 +371,10 @@ static stzprep_result map_decompose(const profile_rules *pr, const uint8_t *in,
         all_quick = 0;
         if (r->flags & SP_B1)
             continue;
-        /* cannot fail: STZPREP_MAX_EXPANSION bounds it (checked anyway) */
+        /* cannot fail when the work area was sized for the input:
+         * STZPREP_MAX_EXPANSION bounds it (checked anyway) */
         if (!decompose((uint32_t)c, r, pr->map_b2, w->cps, w->ccc, &m,
-                       STZPREP_MAX_CPS))
+                       w->cap))
             return STZPREP_TOO_LONG;
     }
     *n = m;
@@ -395,15 +406,22 @@ static stzprep_result check(const profile_rules *pr, const uint32_t *cps,
     return STZPREP_OK;
 }
 
+static size_t utf8_len(uint32_t c)
+{
+    return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
 stzprep_result stzprep(stzprep_profile p, const uint8_t *in, size_t len,
-                       uint8_t *out, size_t *out_len, stzprep_work *w)
+                       uint8_t *out, size_t out_cap, size_t *out_len,
+                       stzprep_work *w)
 {
     if ((unsigned)p >= STZPREP_PROFILES)
         return STZPREP_PROHIBITED;
     if (len > STZPREP_MAX_IN)
         return STZPREP_TOO_LONG;
     stzprep_result r;
-    if (stzprep_ascii(p, in, len, out, &r)) {
+    int ascii = len <= out_cap ? stzprep_ascii(p, in, len, out, &r) : 0;
+    if (ascii) {
         *out_len = len;
         return r;
     }
@@ -420,6 +438,11 @@ stzprep_result stzprep(stzprep_profile p, const uint8_t *in, size_t len,
     r = check(pr, w->cps, n);
     if (r != STZPREP_OK)
         return r;
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += utf8_len(w->cps[i]);
+    if (need > out_cap)
+        return STZPREP_TOO_LONG;
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
         o += utf8_put(out + o, w->cps[i]);

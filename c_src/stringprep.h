@@ -11,9 +11,8 @@
  * doc/jid.md). Unassigned code points (table A.1) are refused, as
  * ejabberd asks, in the three XMPP profiles.
  *
- * All working memory is in a caller-provided stzprep_work (about 50 KB,
- * fine on a scheduler's stack); nothing is allocated and nothing global
- * is written.
+ * All working memory is in a caller-provided stzprep_work sized by the
+ * input; nothing is allocated and nothing global is written.
  */
 #ifndef STANZA_STRINGPREP_H
 #define STANZA_STRINGPREP_H
@@ -28,8 +27,9 @@
  * tables against it at compile time. */
 #define STZPREP_MAX_EXPANSION 6
 #define STZPREP_MAX_CPS (STZPREP_MAX_IN * STZPREP_MAX_EXPANSION)
-/* Output bytes can never exceed this. */
-#define STZPREP_MAX_OUT (STZPREP_MAX_CPS * 4)
+/* Output bytes never exceed this many per input byte. */
+#define STZPREP_OUT_PER_BYTE (STZPREP_MAX_EXPANSION * 4)
+#define STZPREP_MAX_OUT (STZPREP_MAX_IN * STZPREP_OUT_PER_BYTE)
 
 typedef enum stzprep_profile {
     STZPREP_NODEPREP,
@@ -53,18 +53,32 @@ typedef enum stzprep_result {
     STZPREP_BIDI
 } stzprep_result;
 
+/* Working memory: code points, their combining classes and room to
+ * sort, for up to cap code points. stzprep_work_init carves it out of
+ * one caller-provided block of STZPREP_WORK_BYTES(input bytes) bytes
+ * (aligned for uint32_t): a few KB on the stack for a short name, one
+ * allocation for a long one, nothing for ASCII. */
 typedef struct stzprep_work {
-    uint32_t cps[STZPREP_MAX_CPS];
-    uint8_t ccc[STZPREP_MAX_CPS];
-    uint32_t sort_tmp[STZPREP_MAX_CPS];
+    uint32_t *cps;
+    uint32_t *sort_tmp;
+    uint8_t *ccc;
+    size_t cap;
 } stzprep_work;
 
-/* Prepares in[0..len) with the profile into out, which must hold
- * STZPREP_MAX_OUT bytes (or len bytes when the input is ASCII: then the
- * output is never longer). On STZPREP_OK *out_len is the output length;
- * otherwise out holds nothing useful. */
+#define STZPREP_WORK_BYTES(in_len)                                           \
+    ((size_t)(in_len) * STZPREP_MAX_EXPANSION * (2 * sizeof(uint32_t) + 1))
+
+void stzprep_work_init(stzprep_work *work, void *mem, size_t in_len);
+
+/* Prepares in[0..len) with the profile into out, which holds out_cap
+ * bytes: STZPREP_TOO_LONG when the output would not fit (a JID part must
+ * be at most 1023 bytes after preparation too; STZPREP_MAX_OUT always
+ * fits). On STZPREP_OK *out_len is the output length; otherwise out
+ * holds nothing useful. When the input is ASCII the output is never
+ * longer than the input. */
 stzprep_result stzprep(stzprep_profile profile, const uint8_t *in, size_t len,
-                       uint8_t *out, size_t *out_len, stzprep_work *work);
+                       uint8_t *out, size_t out_cap, size_t *out_len,
+                       stzprep_work *work);
 
 /* The ASCII fast path alone: returns 1 and fills out (len bytes) when in
  * is all ASCII, 0 when it is not (then nothing is decided), with the
@@ -78,7 +92,7 @@ int32_t stzprep_utf8_next(const uint8_t *in, size_t len, size_t *pos);
 
 /* Unicode 3.2 NFKC of in[0..n) (code points, no mapping, no checks)
  * into work->cps. For the differential tests. Returns the length, or
- * (size_t)-1 if the decomposition would not fit in STZPREP_MAX_CPS. */
+ * (size_t)-1 if the decomposition would not fit in work->cap. */
 size_t stzprep_nfkc(const uint32_t *in, size_t n, stzprep_work *work);
 
 const char *stzprep_result_name(stzprep_result r);

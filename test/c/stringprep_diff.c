@@ -40,6 +40,7 @@
 #define SHOW 8
 
 static stzprep_work work;
+static uint32_t work_mem[STZPREP_WORK_BYTES(STZPREP_MAX_IN) / 4 + 1];
 static long checks, failures, skipped;
 /* disagreements with libidn (kinds 0-7), Python (8), UTF-8 rules (9) */
 static long libidn_diffs, python_diffs, utf8_diffs;
@@ -96,7 +97,7 @@ static long ours(stzprep_profile p, const uint8_t *in, size_t len,
 {
     static uint8_t out[STZPREP_MAX_OUT];
     size_t out_len;
-    stzprep_result r = stzprep(p, in, len, out, &out_len, &work);
+    stzprep_result r = stzprep(p, in, len, out, sizeof out, &out_len, &work);
     if (r != STZPREP_OK)
         return -(long)r;
     long n = 0;
@@ -276,6 +277,7 @@ int main(int argc, char **argv)
         return 2;
     }
     (void)utf8;
+    stzprep_work_init(&work, work_mem, STZPREP_MAX_IN);
     run_file(argv[1]);
     run_singles();
     printf("stringprep_diff: %ld checks; disagreements: %ld with libidn, "
