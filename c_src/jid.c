@@ -5,15 +5,16 @@
  * after the first '/', the localpart everything before the first '@'
  * that comes before that '/'. Each part is then prepared alone.
  *
- * The domainpart (section 2.2): one trailing dot is dropped, the rest is
- * nameprepped, U+3002 (the ideographic full stop, which IDNA reads as a
- * dot and nameprep leaves alone) becomes '.', and the result must be
- * either an IP literal ("[" IPv6 "]"; a dotted IPv4 address passes as
- * labels) or labels as IDNA2003's ToASCII with UseSTD3ASCIIRules accepts
- * them: non-empty; ASCII characters letters, digits and '-' only; no
- * leading or trailing '-'; at most 63 bytes in ASCII form (Punycode
- * with its "xn--" prefix for a label with non-ASCII characters, which
- * must not already start with "xn--").
+ * The domainpart (section 2.2): one trailing label separator is dropped;
+ * an IP literal ("[" IPv6 "]") is nameprepped whole and must parse
+ * (a dotted IPv4 address passes as labels); otherwise the domain is
+ * split at IDNA's label separators (U+002E, U+3002, U+FF0E, U+FF61),
+ * each label nameprepped (so the bidi rule holds per label, as in IDNA)
+ * and checked as IDNA2003's ToASCII with UseSTD3ASCIIRules does:
+ * non-empty; ASCII characters letters, digits and '-' only; no leading
+ * or trailing '-'; at most 63 bytes in ASCII form (Punycode with its
+ * "xn--" prefix for a label with non-ASCII characters, which must not
+ * already start with "xn--"). Labels are joined with '.'.
  */
 #include "jid.h"
 
@@ -54,6 +55,7 @@ stzjid_result stzjid_prep_part(stzprep_profile profile, const uint8_t *in,
     out->in_off = 0;
     out->in_len = len;
     out->present = 0;
+    out->len = 0;
     if (len == 0) /* refused before the bytes are looked at */
         return profile == STZPREP_NODEPREP ? STZJID_BAD_LOCALPART
                                            : STZJID_BAD_RESOURCE;
@@ -87,7 +89,7 @@ static uint32_t puny_adapt(uint32_t delta, uint32_t points, int first)
     return k + (PUNY_BASE - PUNY_TMIN + 1) * delta / (delta + PUNY_SKEW);
 }
 
-static size_t punycode_length(const uint32_t *cps, size_t n, size_t limit)
+size_t stzjid_punycode_length(const uint32_t *cps, size_t n, size_t limit)
 {
     size_t out = 0, basic = 0;
     for (size_t i = 0; i < n; i++)
@@ -140,6 +142,7 @@ static int ldh(uint8_t c)
            (c >= 'A' && c <= 'Z');
 }
 
+/* One nameprepped label: ToASCII's checks with UseSTD3ASCIIRules. */
 static int label_valid(const uint8_t *l, size_t len)
 {
     if (len == 0 || l[0] == '-' || l[len - 1] == '-')
@@ -152,7 +155,7 @@ static int label_valid(const uint8_t *l, size_t len)
         if (c < 0)
             return 0;
         if (c < 0x80 && !ldh((uint8_t)c))
-            return 0;
+            return 0; /* also a '.' that NFKC made (U+2024) */
         ascii &= c < 0x80;
         cps[n++] = (uint32_t)c;
     }
@@ -161,22 +164,27 @@ static int label_valid(const uint8_t *l, size_t len)
     if (len >= 4 && (l[0] | 32) == 'x' && (l[1] | 32) == 'n' && l[2] == '-' &&
         l[3] == '-')
         return 0;
-    return punycode_length(cps, n, 59) <= 59;
+    return stzjid_punycode_length(cps, n, 59) <= 59;
+}
+
+static int ip_literal_valid(const uint8_t *d, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[16];
+    if (len < 3 || d[0] != '[' || d[len - 1] != ']' ||
+        len - 2 > INET6_ADDRSTRLEN)
+        return 0;
+    memcpy(addr, d + 1, len - 2);
+    addr[len - 2] = 0;
+    return inet_pton(AF_INET6, addr, bin) == 1;
 }
 
 int stzjid_domain_valid(const uint8_t *d, size_t len)
 {
     if (len == 0)
         return 0;
-    if (d[0] == '[') {
-        char addr[INET6_ADDRSTRLEN + 1];
-        unsigned char bin[16];
-        if (len < 3 || d[len - 1] != ']' || len - 2 > INET6_ADDRSTRLEN)
-            return 0;
-        memcpy(addr, d + 1, len - 2);
-        addr[len - 2] = 0;
-        return inet_pton(AF_INET6, addr, bin) == 1;
-    }
+    if (d[0] == '[')
+        return ip_literal_valid(d, len);
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i == len || d[i] == '.') {
@@ -188,35 +196,85 @@ int stzjid_domain_valid(const uint8_t *d, size_t len)
     return 1;
 }
 
+/* The length of the label separator at in[i] (IDNA: U+002E, U+3002,
+ * U+FF0E, U+FF61), or 0. */
+static size_t dot_at(const uint8_t *in, size_t len, size_t i)
+{
+    if (in[i] == '.')
+        return 1;
+    if (len - i < 3)
+        return 0;
+    if (in[i] == 0xE3 && in[i + 1] == 0x80 && in[i + 2] == 0x82)
+        return 3;
+    if (in[i] == 0xEF && in[i + 1] == 0xBC && in[i + 2] == 0x8E)
+        return 3;
+    if (in[i] == 0xEF && in[i + 1] == 0xBD && in[i + 2] == 0xA1)
+        return 3;
+    return 0;
+}
+
+/* Nameprep is applied label by label, as IDNA does (so the bidi rule
+ * holds per label: U+05D0 ".com" is fine), and each label checked. */
+static stzjid_result domain_labels(const uint8_t *in, size_t len,
+                                   stzjid_part *out, stzprep_work *w)
+{
+    size_t o = 0, start = 0;
+    for (size_t i = 0; i <= len;) {
+        size_t dot = i < len ? dot_at(in, len, i) : 1;
+        if (!dot) {
+            i++;
+            continue;
+        }
+        if (o > 0) {
+            if (o == STZJID_MAX_PART)
+                return STZJID_TOO_LONG;
+            out->data[o++] = '.';
+        }
+        size_t l;
+        stzprep_result r = stzprep(STZPREP_NAMEPREP, in + start, i - start,
+                                   out->data + o, STZJID_MAX_PART - o, &l, w);
+        if (r != STZPREP_OK)
+            return from_prep(r);
+        if (!label_valid(out->data + o, l))
+            return STZJID_BAD_DOMAIN;
+        o += l;
+        i += dot;
+        start = i;
+    }
+    out->len = o;
+    return STZJID_OK;
+}
+
 stzjid_result stzjid_domain(const uint8_t *in, size_t len, stzjid_part *out,
                             stzprep_work *w)
 {
     out->in_off = 0;
-    out->in_len = len;
     out->present = 0;
+    out->len = 0;
     if (len > STZJID_MAX_PART)
         return STZJID_TOO_LONG;
-    size_t trimmed = len > 1 && in[len - 1] == '.' ? len - 1 : len;
-    stzjid_result r = prep_into(STZPREP_NAMEPREP, in, trimmed, out, w);
+    /* one trailing label separator is dropped (RFC 6122 section 2.2) */
+    size_t trimmed = len;
+    for (size_t k = 1; k <= 3 && k < len; k += 2)
+        if (dot_at(in, len, len - k) == k) {
+            trimmed = len - k;
+            break;
+        }
+    out->in_len = trimmed;
+    stzjid_result r;
+    if (trimmed > 0 && in[0] == '[') {
+        r = prep_into(STZPREP_NAMEPREP, in, trimmed, out, w);
+        if (r == STZJID_OK && !ip_literal_valid(out->data, out->len))
+            r = STZJID_BAD_DOMAIN;
+    } else if (trimmed == 0) {
+        r = STZJID_BAD_DOMAIN;
+    } else {
+        r = domain_labels(in, trimmed, out, w);
+    }
     if (r != STZJID_OK)
         return r;
-    out->in_len = trimmed; /* `same' compares with the trimmed input */
-    /* U+3002 (E3 80 82) is a label separator too */
-    size_t o = 0;
-    for (size_t i = 0; i < out->len; i++) {
-        if (i + 2 < out->len && out->data[i] == 0xE3 &&
-            out->data[i + 1] == 0x80 && out->data[i + 2] == 0x82) {
-            out->data[o++] = '.';
-            i += 2;
-        } else {
-            out->data[o++] = out->data[i];
-        }
-    }
-    if (o != out->len)
-        out->same = 0;
-    out->len = o;
-    if (!stzjid_domain_valid(out->data, out->len))
-        return STZJID_BAD_DOMAIN;
+    out->present = 1;
+    out->same = out->len == trimmed && memcmp(out->data, in, trimmed) == 0;
     return STZJID_OK;
 }
 
@@ -227,6 +285,7 @@ stzjid_result stzjid_parse(const uint8_t *in, size_t len, stzjid *jid,
                            stzprep_work *w)
 {
     jid->local.present = jid->domain.present = jid->resource.present = 0;
+    jid->local.len = jid->domain.len = jid->resource.len = 0;
     if (len > STZJID_MAX_JID)
         return STZJID_TOO_LONG;
     const uint8_t *slash = memchr(in, '/', len);

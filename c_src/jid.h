@@ -32,7 +32,8 @@ typedef enum stzjid_result {
 } stzjid_result;
 
 /* One prepared part: its bytes and, when they equal the input's bytes,
- * same = 1 (the NIF then returns a sub-binary of the input). */
+ * same = 1 (the NIF then returns a sub-binary of the input). An absent
+ * part has present = 0 and len = 0. */
 typedef struct stzjid_part {
     uint8_t data[STZJID_MAX_PART];
     size_t len;
@@ -61,6 +62,10 @@ stzjid_result stzjid_domain(const uint8_t *in, size_t len, stzjid_part *out,
 /* The domain checks alone, on a nameprepped domain (exposed for tests):
  * 1 when valid. */
 int stzjid_domain_valid(const uint8_t *d, size_t len);
+
+/* Length of the Punycode (RFC 3492) form of cps[0..n), without "xn--";
+ * SIZE_MAX once it passes limit. Exposed for tests. */
+size_t stzjid_punycode_length(const uint32_t *cps, size_t n, size_t limit);
 
 const char *stzjid_result_name(stzjid_result r);
 

@@ -126,7 +126,7 @@ static size_t utf8_put(uint8_t *out, uint32_t c)
 /* The RFC 3454 tables restricted to ASCII: B.2 maps A-Z to a-z; C.1.1 is
  * the space; C.2.1 the controls 00-1F and 7F; Nodeprep adds " & ' / : <
  * > @. No ASCII character is in B.1, A.1 or D.1, so no bidi rule fires.
- * test/c/jid_test.c checks these against the generated tables. */
+ * test/c/stringprep_diff.c checks each against libidn. */
 static inline int ascii_prohibited(stzprep_profile p, uint8_t c)
 {
     switch (p) {

@@ -11,7 +11,8 @@ libidn still is).
 Usage: stringprep_cases.py N SEED > cases.txt   (N cases per class)
 
 Classes: ASCII names, Latin accents (precomposed and decomposed),
-combining sequences, CJK and Hangul, bidi (Hebrew/Arabic with digits and
+combining sequences, class-0 characters that compose across marks, CJK
+and Hangul, bidi (Hebrew/Arabic with digits and
 Latin), prohibited, unassigned, compatibility characters, B.1, random
 BMP and astral code points, invalid UTF-8, NUL and controls.
 """
@@ -100,6 +101,13 @@ def main():
             ''.join(rng.choice(marks) for _ in range(rng.randint(0, 5)))
             for _ in range(rng.randint(1, 4))),
         'cjk': lambda: word(cjk, 1, 8),
+        # a class-0 character that composes with an earlier starter,
+        # across marks: where libidn and Unicode 3.2 part ways
+        'blocked_starter': lambda: ''.join(
+            rng.choice('\u0B47\u0BC6\u0BC7\u0CC6\u0D46\u0DD9\u1025\u1100\uAC00e') +
+            word(marks, 0, 2) +
+            rng.choice('\u0B3E\u0B56\u0B57\u0BBE\u0BD7\u0CD5\u0CC2\u0D3E\u0DCF\u102E\u1161\u11A8')
+            for _ in range(rng.randint(1, 3))),
         'hangul': lambda: word(hangul + jamo, 1, 8),
         'bidi': lambda: (rng.choice(['', '1', 'a', '\u05D0']) +
                          word(hebrew + arabic + list('0123 .a') + marks[-24:-16], 1, 8) +
