@@ -66,11 +66,11 @@ check-c:
 ## ASan+UBSan and valgrind; the committed Unicode tables must be exactly
 ## what c_src/gen/stringprep_tables.py writes; the differential test
 ## against libidn and Python's Unicode 3.2 NFKC (test/c/stringprep_diff.c:
-## JID_DIFF_CASES per class plus every code point alone), built twice,
-## with Unicode 3.2's composition rule and with libidn's (see doc/jid.md).
+## JID_DIFF_CASES per class plus every code point alone; see doc/jid.md).
 JID_TEST_SRC   = test/c/jid_test.c c_src/jid.c c_src/stringprep.c
 JID_DIFF_CASES ?= 1000
-JID_DIFF_SRC   = test/c/stringprep_diff.c c_src/stringprep.c -lidn
+JID_DIFF_SRC   = test/c/stringprep_diff.c c_src/stringprep.c \
+                 test/c/stringprep_libidn_rule.c -lidn
 .PHONY: check-jid
 check-jid:
 	@mkdir -p _build/c
@@ -82,9 +82,19 @@ check-jid:
 	python3 test/c/stringprep_cases.py $(JID_DIFF_CASES) 1 > _build/c/stringprep_cases.txt
 	$(CC) $(C_TEST_FLAGS) -O2 -o _build/c/stringprep_diff $(JID_DIFF_SRC)
 	_build/c/stringprep_diff _build/c/stringprep_cases.txt
-	$(CC) $(C_TEST_FLAGS) -O2 -DSTZPREP_LIBIDN_COMPOSITION \
-	  -o _build/c/stringprep_diff_libidn $(JID_DIFF_SRC)
-	_build/c/stringprep_diff_libidn _build/c/stringprep_cases.txt
+
+## The stringprep/JID benchmark section alone (bench/stanza_bench_jid.erl;
+## stanza_bench_jid:tables/1 is the section's entry point for the full
+## report). fast_stringprep (Debian's) runs in the same VM: the compat
+## stringprep ebin is kept off the path.
+.PHONY: bench-jid
+bench-jid:
+	@scripts/ensure-packages bench
+	$(REBAR) compile
+	@mkdir -p _build/bench-jid
+	erlc -o _build/bench-jid bench/stanza_bench_jid.erl
+	$(ERL) -noshell -pa $(EBIN) -pa _build/bench-jid \
+	  -eval 'stanza_bench_jid:run(#{}), halt().'
 
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz

@@ -9,12 +9,15 @@
  * code points (A.1). Mapping and NFKD are one table lookup per code
  * point: the generator stores NFKD(B.2(c)) next to NFKD(c).
  *
- * Two shortcuts, each exact:
+ * Three shortcuts, each exact:
  *   - all-ASCII input never reaches the tables (stzprep_ascii);
- *   - when every code point is "quick" (maps to itself, has no
- *     decomposition, is a starter and never the second half of a
- *     composition), the string is already NFKC and normalization is
- *     skipped. CJK and most scripts without combining marks go this way.
+ *   - when every code point is "quick" (its mapping, if any, is one code
+ *     point, which NFKC's quick check answers Yes for and which has
+ *     combining class 0), the mapped string is already NFKC (UAX #15's
+ *     quick check) and normalization is skipped: precomposed Latin, CJK,
+ *     Cyrillic, Greek... names go this way;
+ *   - composition looks a pair up only when the second character can be
+ *     the second of some composition (a table flag).
  *
  * NFKC lives in this file rather than its own because it shares the
  * generated tables (a 2-stage lookup per code point), which are static
@@ -247,8 +250,9 @@ static uint32_t compose_pair(uint32_t a, uint32_t b)
 #define BLOCKED(last_cc, cc) ((last_cc) == 0 || (last_cc) >= (cc))
 #define FIRST_STARTER SIZE_MAX
 #else
-/* libidn's rule (test builds only: test/c/stringprep_diff.c shows that
- * with it we agree with libidn on every case): a character with
+/* libidn's rule (test builds only: test/c/stringprep_diff.c links a copy
+ * of this file built with it, and shows that libidn differs from us only
+ * where the rules do): a character with
  * combining class 0 joins the last starter across marks, and the first
  * character counts as a starter whatever its class. Unicode 3.2's UAX
  * #15, which Python follows, blocks it. */
@@ -264,6 +268,7 @@ static size_t compose(uint32_t *cps, uint8_t *ccc, size_t n)
         uint32_t c = cps[i];
         unsigned cc = ccc[i];
         if (starter != SIZE_MAX && i > 0 &&
+            (lookup(c)->flags & SP_SECOND) &&
             (out == starter + 1 || !BLOCKED(last_cc, cc))) {
             uint32_t composite = compose_pair(cps[starter], c);
             if (composite) {
@@ -348,37 +353,46 @@ size_t stzprep_nfkc(const uint32_t *in, size_t n, stzprep_work *w)
 /* The profiles                                                            */
 
 /* Decodes, maps and decomposes into w->cps. Sets *quick when every code
- * point was quick (the result is then already NFKC). */
+ * point was quick (the result is then already NFKC). The decoded input
+ * waits in w->sort_tmp, which is free until canonical ordering. */
 static stzprep_result map_decompose(const profile_rules *pr, const uint8_t *in,
                                     size_t len, stzprep_work *w, size_t *n,
                                     int *quick)
 {
     uint16_t quick_flag = pr->map_b2 ? SP_QUICK_B2 : SP_QUICK;
-    size_t pos = 0, m = 0;
+    uint32_t *src = w->sort_tmp;
+    size_t pos = 0, n_in = 0, m = 0;
     int all_quick = 1;
     while (pos < len) {
         int32_t c = stzprep_utf8_next(in, len, &pos);
         if (c < 0)
             return STZPREP_INVALID_UTF8;
-        const sp_record *r = lookup((uint32_t)c);
-        if (r->flags & quick_flag) {
-            if (m == w->cap)
-                return STZPREP_TOO_LONG;
-            w->cps[m] = (uint32_t)c;
-            w->ccc[m++] = 0;
-            continue;
+        if (n_in == w->cap)
+            return STZPREP_TOO_LONG; /* a work area too small for len */
+        all_quick &= (lookup((uint32_t)c)->flags & quick_flag) != 0;
+        src[n_in++] = (uint32_t)c;
+    }
+    if (all_quick) {
+        for (size_t i = 0; i < n_in; i++) {
+            const sp_record *r = lookup(src[i]);
+            w->cps[i] = pr->map_b2 && r->lower ? r->lower : src[i];
+            w->ccc[i] = 0;
         }
-        all_quick = 0;
+        *n = n_in;
+        *quick = 1;
+        return STZPREP_OK;
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        const sp_record *r = lookup(src[i]);
         if (r->flags & SP_B1)
             continue;
         /* cannot fail when the work area was sized for the input:
          * STZPREP_MAX_EXPANSION bounds it (checked anyway) */
-        if (!decompose((uint32_t)c, r, pr->map_b2, w->cps, w->ccc, &m,
-                       w->cap))
+        if (!decompose(src[i], r, pr->map_b2, w->cps, w->ccc, &m, w->cap))
             return STZPREP_TOO_LONG;
     }
     *n = m;
-    *quick = all_quick;
+    *quick = 0;
     return STZPREP_OK;
 }
 

@@ -27,7 +27,8 @@ BLOCK = 128          # code points per second-stage block
 # Per code point flags (keep in step with stringprep.c).
 F = dict(A1=1 << 0, B1=1 << 1, C11=1 << 2, C12=1 << 3, C21=1 << 4,
          C22=1 << 5, C39=1 << 6, NODE=1 << 7, RANDAL=1 << 8, L=1 << 9,
-         HAS_DEC=1 << 10, HAS_B2DEC=1 << 11, QUICK=1 << 12, QUICK_B2=1 << 13)
+         HAS_DEC=1 << 10, HAS_B2DEC=1 << 11, QUICK=1 << 12, QUICK_B2=1 << 13,
+         SECOND=1 << 14)
 
 # RFC 3920 / RFC 6122 Nodeprep prohibits these ASCII characters as well.
 NODEPREP_EXTRA = '"&\'/:<>@'
@@ -76,6 +77,14 @@ def b2_map(ch):
     if any(stringprep.in_table_a1(c) for c in mapped):
         return ch
     return mapped
+
+
+def quick_yes(ch, ccc, second):
+    cp = ord(ch)
+    jamo_second = (HANGUL_V[0] <= cp <= HANGUL_V[1] or
+                   HANGUL_T[0] <= cp <= HANGUL_T[1])
+    return (ccc == 0 and not second and not jamo_second and
+            UCD.normalize('NFKC', ch) == ch)
 
 
 def main():
@@ -134,22 +143,29 @@ def main():
         max_expansion = max(max_expansion, -(-n // utf8len))
         jamo_second = (HANGUL_V[0] <= cp <= HANGUL_V[1] or
                        HANGUL_T[0] <= cp <= HANGUL_T[1])
-        # Stable under NFKC in any context: no decomposition, a starter,
-        # and never the second of a composition. A string made only of
-        # such characters is its own NFKC, so NFKC is skipped for it.
-        stable = (ccc == 0 and not hangul and not jamo_second and
-                  cp not in seconds)
-        if stable and not flags & F['B1'] and not flags & F['HAS_DEC']:
-            flags |= F['QUICK']
-        if stable and not flags & F['B1'] and not flags & F['HAS_B2DEC']:
-            flags |= F['QUICK_B2']
-        rec = (flags, ccc, dec[0], dec[1], b2dec[0], b2dec[1])
+        second = jamo_second or cp in seconds
+        if second:
+            flags |= F['SECOND']
+        # NFKC's quick check says Yes and the class is 0: a string made
+        # only of such characters is its own NFKC (UAX #15's quick check),
+        # so normalization is skipped for it. QUICK_B2: the same for
+        # B.2's single-character mapping of the character (`lower').
+        lower = 0
+        if not flags & F['B1']:
+            if quick_yes(ch, ccc, second):
+                flags |= F['QUICK']
+            mapped = b2_map(ch)
+            if len(mapped) == 1 and quick_yes(mapped, UCD.combining(mapped),
+                                              ord(mapped) in seconds):
+                flags |= F['QUICK_B2']
+                lower = ord(mapped) if mapped != ch else 0
+        rec = (flags, ccc, dec[0], dec[1], b2dec[0], b2dec[1], lower)
         if rec not in record_index:
             record_index[rec] = len(records)
             records.append(rec)
         per_cp[cp] = record_index[rec]
     # surrogates: unassigned-like record (never reached: decoder refuses)
-    assert len(records) < 65536 and len(pool) < 65536
+    assert len(records) < 65536 and len(pool) < 65536, (len(records), len(pool))
     assert max(r[3] for r in records) < 256 and max(r[5] for r in records) < 256
 
     blocks = []
@@ -190,6 +206,7 @@ def main():
     w('    uint16_t dec_off;')
     w('    uint8_t b2dec_len; /* NFKD(B.2(cp)), when SP_HAS_B2DEC */')
     w('    uint16_t b2dec_off;')
+    w('    uint32_t lower;    /* B.2(cp) when SP_QUICK_B2 and not cp itself */')
     w('} sp_record;')
     w('')
 
@@ -202,7 +219,7 @@ def main():
 
     w('static const sp_record sp_records[%d] = {' % len(records))
     for r in records:
-        w('    {0x%04x, %d, %d, %d, %d, %d},' % (r[0], r[1], r[3], r[2], r[5], r[4]))
+        w('    {0x%04x, %d, %d, %d, %d, %d, 0x%x},' % (r[0], r[1], r[3], r[2], r[5], r[4], r[6]))
     w('};')
     w('')
     array('static const uint16_t sp_stage1[%d]' % len(stage1), stage1)
