@@ -32,9 +32,10 @@
 -export_type([jid/0, reason/0, prep_reason/0]).
 
 -type jid() :: #stanza_jid{}.
-%% Why a string is refused by a profile.
+%% Why a string is refused by a profile (`enomem': the NIF could not
+%% allocate its work area, for inputs over 64 bytes only).
 -type prep_reason() :: invalid_utf8 | too_long | prohibited | unassigned
-                     | bidi.
+                     | bidi | enomem.
 %% Why a JID is refused: a profile's reason for one of its parts, or an
 %% empty localpart (before `@') or resourcepart (after `/'), or a
 %% domainpart that is neither labels IDNA accepts nor an IP literal.
@@ -136,7 +137,7 @@ resourceprep(B) -> prep(?RESOURCEPREP, B).
 %% @doc Case folding as the profiles do it (RFC 3454 tables B.1 and B.2,
 %% then NFKC), nothing refused but invalid UTF-8 and length: a key that
 %% ignores case and form, for text that need not be a JID part.
--spec tolower(binary()) -> {ok, binary()} | {error, invalid_utf8 | too_long}.
+-spec tolower(binary()) -> {ok, binary()} | {error, invalid_utf8 | too_long | enomem}.
 tolower(B) -> prep(?CASEFOLD, B).
 
 prep(Mode, B) when is_binary(B) ->
