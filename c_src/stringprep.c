@@ -429,7 +429,7 @@ stzprep_result stzprep(stzprep_profile p, const uint8_t *in, size_t len,
                        uint8_t *out, size_t out_cap, size_t *out_len,
                        stzprep_work *w)
 {
-    if ((unsigned)p >= STZPREP_PROFILES)
+    if ((unsigned)p >= STZPREP_PROFILES) /* a caller's bug: refuse all */
         return STZPREP_PROHIBITED;
     if (len > STZPREP_MAX_IN)
         return STZPREP_TOO_LONG;
