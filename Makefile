@@ -26,6 +26,7 @@ compile: export WARN = $(STRICT_WARN)
 test:
 	@scripts/ensure-packages test
 	$(MAKE) check-c
+	$(MAKE) check-jid
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
@@ -67,6 +68,40 @@ check-c:
 	$(CC) $(C_TEST_FLAGS) -o _build/c/ids_test $(IDS_TEST_SRC) -lcrypto
 	$(VALGRIND) _build/c/ids_test
 
+## stanza_jid: the stringprep and JID C cores alone (no BEAM) under
+## ASan+UBSan and valgrind; the committed Unicode tables must be exactly
+## what c_src/gen/stringprep_tables.py writes; the differential test
+## against libidn and Python's Unicode 3.2 NFKC (test/c/stringprep_diff.c:
+## JID_DIFF_CASES per class plus every code point alone; see doc/jid.md).
+JID_TEST_SRC   = test/c/jid_test.c c_src/jid.c c_src/stringprep.c
+JID_DIFF_CASES ?= 1000
+JID_DIFF_SRC   = test/c/stringprep_diff.c c_src/stringprep.c \
+                 test/c/stringprep_libidn_rule.c -lidn
+.PHONY: check-jid
+check-jid:
+	@mkdir -p _build/c
+	python3 c_src/gen/stringprep_tables.py --check c_src/stringprep_tables.h
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/jid_test_asan $(JID_TEST_SRC)
+	_build/c/jid_test_asan
+	$(CC) $(C_TEST_FLAGS) -o _build/c/jid_test $(JID_TEST_SRC)
+	$(VALGRIND) _build/c/jid_test
+	python3 test/c/stringprep_cases.py $(JID_DIFF_CASES) 1 > _build/c/stringprep_cases.txt
+	$(CC) $(C_TEST_FLAGS) -O2 -o _build/c/stringprep_diff $(JID_DIFF_SRC)
+	_build/c/stringprep_diff _build/c/stringprep_cases.txt
+
+## The stringprep/JID benchmark section alone (bench/stanza_bench_jid.erl;
+## stanza_bench_jid:tables/1 is the section's entry point for the full
+## report). fast_stringprep (Debian's) runs in the same VM: the compat
+## stringprep ebin is kept off the path.
+.PHONY: bench-jid
+bench-jid:
+	@scripts/ensure-packages bench
+	$(REBAR) compile
+	@mkdir -p _build/bench-jid
+	erlc -o _build/bench-jid bench/stanza_bench_jid.erl
+	$(ERL) -noshell -pa $(EBIN) -pa _build/bench-jid \
+	  -eval 'stanza_bench_jid:run(#{}), halt().'
+
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
 ## (part of `make test`) replays the seeds and every regression input,
@@ -74,7 +109,7 @@ check-c:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena
+FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena fuzz_jid
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -83,6 +118,7 @@ FUZZ_SRC_fuzz_serialize = c_src/xml_serialize.c c_src/xml_core.c c_src/token_sca
 FUZZ_SRC_fuzz_dedup     = c_src/dedup_table.c
 FUZZ_SRC_fuzz_tracker   = c_src/request_tracker.c c_src/siphash.c
 FUZZ_SRC_fuzz_arena     = c_src/block_arena.c
+FUZZ_SRC_fuzz_jid       = c_src/stringprep.c c_src/jid.c
 FUZZ_BINS = $(addprefix _build/fuzz/,$(FUZZ_HARNESSES))
 
 _build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h c_src/*.c c_src/*.h
@@ -114,7 +150,8 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
                 stanza_exmpp_tests, stanza_xmerl_tests, \
                 stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
-                stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests]
+                stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests, \
+                stanza_jid_tests, stanza_jid_prop_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile
