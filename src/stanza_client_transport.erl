@@ -53,8 +53,20 @@ starttls({tcp, S}, Opts) ->
 classify({tcp, S}, {tcp, S, Data}) -> {data, Data};
 classify({tcp, S}, {tcp_closed, S}) -> closed;
 classify({tcp, S}, {tcp_error, S, Reason}) -> {error, Reason};
-classify({tls, T}, Msg) -> stanza_tls:classify(T, Msg);
+classify({tls, T}, Msg) -> classify_tls(T, stanza_tls:socket(T), Msg);
 classify(_, _) -> other.
+
+%% stanza_tls leaves the socket to its owner: ciphertext arrives as TCP
+%% messages and is decrypted here (possibly to nothing yet).
+classify_tls(T, S, {tcp, S, Cipher}) ->
+    case stanza_tls:recv_data(T, Cipher) of
+        {ok, Plain} -> {data, Plain};
+        {error, closed} -> closed;
+        {error, Reason} -> {error, {tls, Reason}}
+    end;
+classify_tls(_, S, {tcp_closed, S}) -> closed;
+classify_tls(_, S, {tcp_error, S, Reason}) -> {error, Reason};
+classify_tls(_, _, _) -> other.
 
 %% @doc Channel binding data SCRAM -PLUS can use on this transport, with
 %% its type: tls-exporter (RFC 9266) on TLS 1.3, tls-unique (RFC 5929) on
@@ -63,8 +75,8 @@ classify(_, _) -> other.
 channel_binding({tcp, _}) -> none;
 channel_binding({tls, T}) ->
     Type = case stanza_tls:negotiated(T) of
-               #{version := 'tlsv1.3'} -> tls_exporter;
-               #{} -> tls_unique
+               {ok, #{version := 'tlsv1.3'}} -> tls_exporter;
+               _ -> tls_unique
            end,
     case stanza_tls:channel_binding(T, Type) of
         {ok, Data} -> {Type, Data};
