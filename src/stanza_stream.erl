@@ -35,6 +35,15 @@
 %%   processing instructions are errors (RFC 6120 section 11) or vanish, as
 %%   in ejabberd 2.x. A DOCTYPE and entity references other than the five
 %%   predefined ones are always errors; no entity is ever expanded.</li>
+%% <li>`stream_cdata => boolean()' (default `false'): text between stanzas
+%%   (whitespace keepalives) becomes `{xmlstreamcdata, Bin}' events, one
+%%   per piece expat reports (a newline is a piece of its own, and a cut in
+%%   the input cuts the text), as fast_xml reports it.</li>
+%% <li>`xmlns_undeclaration => keep | drop' (default `drop'): whether
+%%   `xmlns=""', which takes an element out of the default namespace,
+%%   shows as the attribute `{"xmlns", ""}' (for callers that resolve
+%%   namespaces from the attributes, as the fast_xml compat does) or
+%%   vanishes, as in ejabberd 2.x.</li>
 %% <li>`callback => pid()': push mode. Each event is sent to the pid as
 %%   `{'$gen_event', Event}' (what gen_fsm:send_event/2 sends) and parse/2
 %%   returns `{ok, []}'.</li>
@@ -72,6 +81,8 @@
                      max_stanza_size => pos_integer() | infinity,
                      max_depth => pos_integer(),
                      restricted => reject | drop,
+                     stream_cdata => boolean(),
+                     xmlns_undeclaration => keep | drop,
                      callback => pid()}.
 -type name() :: binary() | string().
 -type attrs() :: [{name(), binary() | string()}].
@@ -86,6 +97,7 @@
                 | string() | {integer(), string()}.
 -type event() :: {xmlstreamstart, name(), attrs()}
                | {xmlstreamelement, element()}
+               | {xmlstreamcdata, binary()}
                | {xmlstreamend, name()}
                | {xmlstreamerror, reason()}.
 
@@ -143,11 +155,14 @@ parse_element(Data) ->
     parse_element(Data, #{}).
 
 %% @doc Parses one whole element (the stanza is the root). Takes the same
-%% options as new/1 but `callback'. Leading and trailing whitespace is
+%% options as new/1 but the stream's own (`callback', `stream_cdata',
+%% `xmlns_undeclaration'). Leading and trailing whitespace is
 %% fine; anything else around the element is not well-formed.
 -spec parse_element(iodata(), options()) ->
           {ok, element()} | {error, reason() | badarg}.
-parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
+parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts),
+                               not is_map_key(stream_cdata, Opts),
+                               not is_map_key(xmlns_undeclaration, Opts) ->
     Settings = stanza_options:settings(Opts),
     case to_binary(Data) of
         {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
@@ -176,7 +191,7 @@ small_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
 
 large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
     Parser = stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
-                                          ?ELEMENT_MODE, undefined),
+                                          ?ELEMENT_MODE, undefined, 0),
     {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
     ok = stanza_stream_nif:close(Parser),
     Events.
@@ -198,4 +213,5 @@ to_binary(Data) ->
 create(Opts, Callback) ->
     {Format, MaxSize, MaxDepth, Drop} = stanza_options:settings(Opts),
     stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
-                                 ?STREAM_MODE, Callback).
+                                 ?STREAM_MODE, Callback,
+                                 stanza_options:stream_flags(Opts)).

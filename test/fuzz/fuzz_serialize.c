@@ -131,7 +131,7 @@ static stz_error_kind parse_back(const unsigned char *doc, size_t len,
 {
     stz_options o = {.max_depth = 1000, .element_mode = 1};
     stz_builder b = {events,  rec_stream_start, rec_start, rec_text,
-                     rec_end, rec_stream_end,   rec_discard};
+                     rec_end, rec_stream_end,   rec_discard, NULL};
     fuzz_mem_reset(0);
     stz_core *c = stz_core_new(
         &(stz_allocator){fuzz_alloc, fuzz_realloc, fuzz_free}, &o, &b);
