@@ -213,12 +213,13 @@ context(Context) -> Context.
 
 %% fast_xml sends text between stanzas as gen_fsm's all-state event, the
 %% rest as events; bare with no_gen_server.
-send(_Kind, Payload, #xml_stream_state{callback_pid = Pid, gen_server = false}) ->
-    Pid ! Payload;
-send(event, Payload, #xml_stream_state{callback_pid = Pid}) ->
-    Pid ! {'$gen_event', Payload};
-send(all_state_event, Payload, #xml_stream_state{callback_pid = Pid}) ->
-    Pid ! {'$gen_all_state_event', Payload}.
+send(Kind, Payload, #xml_stream_state{callback_pid = Pid, gen_server = GenServer}) ->
+    Pid ! wrap(GenServer, Kind, Payload),
+    ok.
+
+wrap(false, _Kind, Payload) -> Payload;
+wrap(true, event, Payload) -> {'$gen_event', Payload};
+wrap(true, all_state_event, Payload) -> {'$gen_all_state_event', Payload}.
 
 %% fast_xml's error terms: the size string that callers match to answer
 %% policy-violation, else {ExpatCode, Message}. What expat had no code for

@@ -61,8 +61,9 @@ root_attrs(Attrs) ->
 
 %% @doc A top-level stanza, normalised as fxml_stream does.
 -spec stanza(element(), context()) -> element().
-stanza(El, Context) ->
-    walk(El, Context, list).
+stanza(El, #context{root_ns = RootNs, top = Top, scope = Scope}) ->
+    {_Changed, Out} = norm(El, RootNs, false, Scope, Top),
+    Out.
 
 %% @doc The same stanza as fxml_stream's `use_maps' option gives it: an
 %% Elixir FastXML.El struct, text as bare binaries, attributes as a map.
@@ -78,8 +79,105 @@ walk(El, #context{root_ns = RootNs, top = Top, scope = Scope}, Form) ->
 
 %%--------------------------------------------------------------------
 
+%% The list form, measured hot (as costly as the parse at first): most
+%% elements come out as they went in (no prefix, and no declaration, or
+%% one fast_xml keeps as it is), so {Changed, Term} lets them, and any
+%% subtree without a change, be returned as they are, with no copy.
 %% ParentNs: the namespace the parent was taken to be in; Redefined: an
 %% ancestor (or the parent) redeclared a prefix of the root.
+norm({xmlel, Name, Attrs, Children} = El, ParentNs, Redefined, Scope, Top) ->
+    Default = maps:get(default, Scope),
+    case Attrs of
+        [{<<"xmlns", _/binary>>, _} | _] ->
+            norm_slow(El, ParentNs, Redefined, Scope, Top);
+        _ when Default =:= ParentNs ->
+            %% no declaration: unprefixed, in its parent's namespace, it
+            %% stays as it is
+            case binary:match(Name, <<":">>) of
+                nomatch ->
+                    case norm_children(Children, Default, Redefined, Scope, Top) of
+                        unchanged -> {false, El};
+                        New -> {true, {xmlel, Name, Attrs, New}}
+                    end;
+                _ ->
+                    norm_slow(El, ParentNs, Redefined, Scope, Top)
+            end;
+        _ ->
+            norm_slow(El, ParentNs, Redefined, Scope, Top)
+    end.
+
+norm_slow({xmlel, Name, Attrs, Children} = El, ParentNs, Redefined, Scope0, Top) ->
+    {Decls, Rest} = split_declarations(Attrs),
+    Scope = bind(Decls, Scope0),
+    {Prefix, Local} = split_name(Name),
+    Ns = maps:get(case Prefix of none -> default; P -> P end, Scope, <<>>),
+    {Op, OwnNs} = operation(Prefix, Ns, ParentNs, Redefined, Top),
+    {AttrsChanged, OutDecls, ChildRedefined} =
+        case Decls of
+            [] -> {false, [], Redefined};
+            _ -> declarations_changed(Decls, Op, Prefix, Ns, Redefined, Top)
+        end,
+    Added = added_xmlns(Op, Ns, OutDecls),
+    NameChanged = Prefix =/= none andalso Op =/= remove_prefix,
+    case {norm_children(Children, OwnNs, ChildRedefined, Scope, Top),
+          NameChanged orelse AttrsChanged orelse Added =/= []} of
+        {unchanged, false} ->
+            {false, El};
+        {ChildrenOut, _} ->
+            OutName = case NameChanged of true -> Local; false -> Name end,
+            OutAttrs = case AttrsChanged orelse Added =/= [] of
+                           true -> Added ++ OutDecls ++ Rest;
+                           false -> Attrs
+                       end,
+            {true, {xmlel, OutName, OutAttrs,
+                    case ChildrenOut of
+                        unchanged -> Children;
+                        _ -> ChildrenOut
+                    end}}
+    end.
+
+%% unchanged, or the new list.
+norm_children([], _Ns, _Redefined, _Scope, _Top) ->
+    unchanged;
+norm_children([{xmlel, _, _, _} = C | Rest], Ns, Redefined, Scope, Top) ->
+    {Changed, Out} = norm(C, Ns, Redefined, Scope, Top),
+    case {Changed, norm_children(Rest, Ns, Redefined, Scope, Top)} of
+        {false, unchanged} -> unchanged;
+        {_, unchanged} -> [Out | Rest];
+        {_, RestOut} -> [Out | RestOut]
+    end;
+norm_children([C | Rest], Ns, Redefined, Scope, Top) ->
+    case norm_children(Rest, Ns, Redefined, Scope, Top) of
+        unchanged -> unchanged;
+        RestOut -> [C | RestOut]
+    end.
+
+operation(Prefix, Ns, ParentNs, Redefined, Top) ->
+    case Prefix =/= none andalso not Redefined andalso
+         lists:member({Prefix, Ns}, Top) of
+        true -> {remove_prefix, ParentNs};
+        false when Ns =:= ParentNs -> {remove_xmlns, Ns};
+        false -> {replace_xmlns, Ns}
+    end.
+
+%% fast_xml adds xmlns first when it must and the element declared no
+%% default namespace of its own (or only undeclared it).
+added_xmlns(replace_xmlns, Ns, OutDecls) ->
+    case lists:keymember(<<"xmlns">>, 1, OutDecls) of
+        true -> [];
+        false -> [{<<"xmlns">>, Ns}]
+    end;
+added_xmlns(_Op, _Ns, _OutDecls) ->
+    [].
+
+declarations_changed(Decls, Op, Prefix, Ns, Redefined, Top) ->
+    {Out, ChildRedefined} =
+        declarations_out(Decls, Op, Prefix, Ns, Redefined, Top),
+    {Out =/= [{decl_name(K), U} || {K, U} <- Decls], Out, ChildRedefined}.
+
+decl_name(default) -> <<"xmlns">>;
+decl_name(P) -> <<"xmlns:", P/binary>>.
+
 element({xmlel, Name, Attrs, Children}, ParentNs, Redefined, Scope0, Top,
         Form) ->
     {Decls, Rest} = split_declarations(Attrs),
@@ -164,7 +262,10 @@ bind([{Key, Uri} | Rest], Scope) ->
     bind(Rest, Scope#{Key => Uri}).
 
 split_name(Name) ->
-    case binary:split(Name, <<":">>) of
-        [Local] -> {none, Local};
-        [Prefix, Local] -> {Prefix, Local}
+    case binary:match(Name, <<":">>) of
+        nomatch ->
+            {none, Name};
+        {At, 1} ->
+            <<Prefix:At/binary, ":", Local/binary>> = Name,
+            {Prefix, Local}
     end.
