@@ -71,11 +71,8 @@ stanza(El, #context{root_ns = RootNs, top = Top, scope = Scope}) ->
 %% the map (it updates keys that are not there), so an element carries
 %% `xmlns' only where fast_xml added one it had not declared.
 -spec stanza_map(element(), context()) -> map().
-stanza_map(El, Context) ->
-    walk(El, Context, maps).
-
-walk(El, #context{root_ns = RootNs, top = Top, scope = Scope}, Form) ->
-    element(El, RootNs, false, Scope, Top, Form).
+stanza_map(El, #context{root_ns = RootNs, top = Top, scope = Scope}) ->
+    map_element(El, RootNs, false, Scope, Top).
 
 %%--------------------------------------------------------------------
 
@@ -178,44 +175,27 @@ declarations_changed(Decls, Op, Prefix, Ns, Redefined, Top) ->
 decl_name(default) -> <<"xmlns">>;
 decl_name(P) -> <<"xmlns:", P/binary>>.
 
-element({xmlel, Name, Attrs, Children}, ParentNs, Redefined, Scope0, Top,
-        Form) ->
+%% The maps form (use_maps), built whole: the same decisions as norm_slow/5.
+map_element({xmlel, Name, Attrs, Children}, ParentNs, Redefined, Scope0, Top) ->
     {Decls, Rest} = split_declarations(Attrs),
     Scope = bind(Decls, Scope0),
     {Prefix, Local} = split_name(Name),
     Ns = maps:get(case Prefix of none -> default; P -> P end, Scope, <<>>),
-    {Op, OutName, OwnNs} =
-        case Prefix =/= none andalso not Redefined andalso
-             lists:member({Prefix, Ns}, Top) of
-            true -> {remove_prefix, Name, ParentNs};
-            false when Ns =:= ParentNs -> {remove_xmlns, Local, Ns};
-            false -> {replace_xmlns, Local, Ns}
-        end,
+    {Op, OwnNs} = operation(Prefix, Ns, ParentNs, Redefined, Top),
     {OutDecls, ChildRedefined} =
         declarations_out(Decls, Op, Prefix, Ns, Redefined, Top),
-    %% fast_xml adds xmlns first when it must and the element declared no
-    %% default namespace of its own (or only undeclared it)
-    Added = case Op =:= replace_xmlns andalso
-                 not lists:keymember(<<"xmlns">>, 1, OutDecls) of
-                true -> [{<<"xmlns">>, Ns}];
-                false -> []
-            end,
-    OutChildren = [child(C, OwnNs, ChildRedefined, Scope, Top, Form)
-                   || C <- Children],
-    case Form of
-        list ->
-            {xmlel, OutName, Added ++ OutDecls ++ Rest, OutChildren};
-        maps ->
-            #{'__struct__' => 'Elixir.FastXML.El', name => OutName,
-              attrs => maps:from_list(Rest ++ Added),
-              children => OutChildren}
-    end.
+    OutName = case Prefix =/= none andalso Op =/= remove_prefix of
+                  true -> Local;
+                  false -> Name
+              end,
+    #{'__struct__' => 'Elixir.FastXML.El', name => OutName,
+      attrs => maps:from_list(Rest ++ added_xmlns(Op, Ns, OutDecls)),
+      children => [map_child(C, OwnNs, ChildRedefined, Scope, Top)
+                   || C <- Children]}.
 
-child({xmlel, _, _, _} = El, Ns, Redefined, Scope, Top, Form) ->
-    element(El, Ns, Redefined, Scope, Top, Form);
-child({xmlcdata, Text}, _Ns, _Redefined, _Scope, _Top, maps) ->
-    Text;
-child(Text, _Ns, _Redefined, _Scope, _Top, list) ->
+map_child({xmlel, _, _, _} = El, Ns, Redefined, Scope, Top) ->
+    map_element(El, Ns, Redefined, Scope, Top);
+map_child({xmlcdata, Text}, _Ns, _Redefined, _Scope, _Top) ->
     Text.
 
 %% What fast_xml keeps of an element's declarations (in document order),
