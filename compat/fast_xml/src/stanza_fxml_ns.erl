@@ -76,10 +76,10 @@ stanza_map(El, #context{root_ns = RootNs, top = Top, scope = Scope}) ->
 
 %%--------------------------------------------------------------------
 
-%% The list form, measured hot (as costly as the parse at first): most
-%% elements come out as they went in (no prefix, and no declaration, or
-%% one fast_xml keeps as it is), so {Changed, Term} lets them, and any
-%% subtree without a change, be returned as they are, with no copy.
+%% The list form. Most elements come out as they went in (no prefix, and
+%% no declaration or only one fast_xml keeps as it is), so {Changed,
+%% Term} lets them, and any subtree without a change, be returned as they
+%% are, with no copy.
 %% ParentNs: the namespace the parent was taken to be in; Redefined: an
 %% ancestor (or the parent) redeclared a prefix of the root.
 norm({xmlel, Name, Attrs, Children} = El, ParentNs, Redefined, Scope, Top) ->
