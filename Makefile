@@ -207,3 +207,17 @@ bench/raw_expat: bench/raw_expat.c
 clean:
 	$(REBAR) clean
 	rm -rf _build bench/raw_expat
+
+## fast_xml compat: its fxml_stream and fxml against the real fast_xml
+## 1.1.49 (Debian erlang-p1-xml), each in a VM of its own (the module names
+## are the same). A report for doc/migrating-from-fast_xml.md, not one of
+## the benchmark's claims. FXML_BENCH_OPTS: corpus MB, chunk bytes, runs.
+.PHONY: bench-fast-xml
+FXML_BENCH_OPTS ?= 8 4096 7
+bench-fast-xml:
+	@scripts/ensure-packages bench
+	$(REBAR) compile
+	@mkdir -p _build/bench
+	erlc -o _build/bench bench/fxml_compat_bench.erl
+	$(ERL) -noshell -pa $(EBIN) _build/bench \
+	  -eval 'fxml_compat_bench:main("$(FXML_BENCH_OPTS)")'
