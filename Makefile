@@ -151,7 +151,8 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_exmpp_tests, stanza_xmerl_tests, \
                 stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
                 stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests, \
-                stanza_jid_tests, stanza_jid_prop_tests]
+                stanza_jid_tests, stanza_jid_prop_tests, \
+                stanza_stream_compat_options_tests, fxml_stream_tests, fxml_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile
