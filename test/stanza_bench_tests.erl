@@ -84,12 +84,12 @@ strip_declaration(<<"<?xml", _/binary>> = Svg) ->
 %% Options
 
 bad_options_test_() ->
-    [?_assertError({bad_option, runs, 0}, stanza_bench:run(#{runs => 0})),
+    [?_assertError({bad_option, runs, 0}, stanza_bench_suite:run(#{runs => 0})),
      ?_assertError({bad_option, sections, [parse, bogus]},
-                   stanza_bench:run(#{sections => [parse, bogus]})),
+                   stanza_bench_suite:run(#{sections => [parse, bogus]})),
      ?_assertError({bad_option, progress, maybe},
-                   stanza_bench:run(#{progress => maybe})),
-     ?_assertError({bad_option, colour, red}, stanza_bench:run(#{colour => red}))].
+                   stanza_bench_suite:run(#{progress => maybe})),
+     ?_assertError({bad_option, colour, red}, stanza_bench_suite:run(#{colour => red}))].
 
 %%--------------------------------------------------------------------
 %% Whole runs on tiny inputs
@@ -104,7 +104,7 @@ whole_run() ->
     Dir = filename:join(os:getenv("TMPDIR", "/tmp"),
                         "stanza_bench_test_" ++ os:getpid()),
     Out = filename:join(Dir, "report.md"),
-    Tables = stanza_bench:run(#{size => 0.05, runs => 1, parsers => 200,
+    Tables = stanza_bench_suite:run(#{size => 0.05, runs => 1, parsers => 200,
                                 progress => false, out => Out,
                                 sections => [parse, memory, chunking,
                                              serializer]}),
@@ -135,7 +135,7 @@ own_file_test_() ->
              ok = file:write_file(File, lists:duplicate(300, Stanza)),
              try
                  [_Headline, #{rows := Rows}] =
-                     stanza_bench:run(#{file => File, runs => 1, progress => false,
+                     stanza_bench_suite:run(#{file => File, runs => 1, progress => false,
                                         sections => [parse]}),
                  [[_, Mbps, _, _, Ratio, _, Input] | _] = Rows,
                  ?assert(is_float(Mbps) andalso Mbps > 0),
