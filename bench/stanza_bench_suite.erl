@@ -33,7 +33,9 @@
 %% FILE.svg), `sections' (`--only parse,memory'), `parsers' (`--parsers
 %% N' for the memory section, default 10000), `raw_expat' (`--raw-expat
 %% PATH', the bench/raw_expat program; found by default), `progress'
-%% (`false' to print no progress; default `true').
+%% (`false' to print no progress; default `true'), `section_opts' (a map
+%% from a registered section module's name to options merged into what
+%% its tables/1 gets, e.g. `#{big => #{repeats => 20000}}').
 %%
 %% Progress goes to standard error while it runs; the report goes to
 %% standard output at the end: the machine, a headline of ratios, then
@@ -45,12 +47,13 @@
 
 -export_type([options/0]).
 
--type section() :: parse | serializer | ids | memory | scheduler | chunking.
+-type section() :: atom().
 -type options() :: #{size => number(), chunk => pos_integer(),
                      runs => pos_integer(), file => file:filename(),
                      out => file:filename(), raw_expat => file:filename(),
                      sections => [section()], parsers => pos_integer(),
-                     progress => boolean()}.
+                     progress => boolean(),
+                     section_opts => #{section() => map()}}.
 %% What a section leaves for the report: tables, text printed after them,
 %% and the data the headline is made from.
 -type result() :: #{tables := [stanza_bench_report:table()], text := iolist(),
@@ -58,7 +61,21 @@
 
 %% Memory goes before the sections that leave much garbage to be freed in
 %% the background (tables, big binaries), which would blur its counts.
--define(SECTIONS, [parse, memory, scheduler, chunking, serializer, ids]).
+-define(SECTIONS, [Name || {Name, _} <- registry()]).
+
+%%--------------------------------------------------------------------
+%% The section registry (bench/README.md). A section is either built in
+%% (`builtin': measured here, its data feeding the headline) or a module
+%% of bench/ exporting tables/1, which takes the benchmark's options and
+%% returns stanza_bench_report tables, printing one progress line per row
+%% on standard error. A registered module that is not built here (another
+%% area's section not merged yet) is reported as missing; the run goes on.
+
+-spec registry() -> [{section(), builtin | module()}].
+registry() ->
+    [{parse, builtin}, {memory, builtin}, {big, stanza_bench_big},
+     {scheduler, builtin}, {chunking, builtin}, {serializer, builtin},
+     {ids, builtin}, {tls, stanza_bench_tls}, {jid, stanza_bench_jid}].
 
 %%--------------------------------------------------------------------
 %% Entry points
@@ -115,9 +132,9 @@ main_status(ArgString) ->
 
 usage() ->
     "usage: stanza_bench_suite:main(\"[--size MB] [--chunk BYTES] [--runs N] "
-    "[--file PATH] [--out FILE.md] [--only SECTION,...] [--parsers N] "
+    "[--corpus|--file PATH] [--out FILE.md] [--only SECTION,...] [--parsers N] "
     "[--raw-expat PATH]\")\n"
-    "sections: parse, memory, scheduler, chunking, serializer, ids\n".
+    "sections: " ++ lists:join(", ", [atom_to_list(S) || S <- ?SECTIONS]) ++ "\n".
 
 args([], Acc) -> Acc;
 args(["--help" | _], _) -> throw(help);
@@ -126,6 +143,7 @@ args(["--chunk", V | T], Acc) -> args(T, Acc#{chunk => int_arg("--chunk", V)});
 args(["--runs", V | T], Acc) -> args(T, Acc#{runs => int_arg("--runs", V)});
 args(["--parsers", V | T], Acc) -> args(T, Acc#{parsers => int_arg("--parsers", V)});
 args(["--file", V | T], Acc) -> args(T, Acc#{file => V});
+args(["--corpus", V | T], Acc) -> args(T, Acc#{file => V});
 args(["--out", V | T], Acc) -> args(T, Acc#{out => V});
 args(["--only", V | T], Acc) -> args(T, Acc#{sections => sections_arg(V)});
 args(["--raw-expat", V | T], Acc) -> args(T, Acc#{raw_expat => V});
@@ -164,6 +182,7 @@ check_option(K, V) when K =:= chunk; K =:= runs; K =:= parsers ->
         false -> erlang:error({bad_option, K, V})
     end;
 check_option(progress, V) when is_boolean(V) -> ok;
+check_option(section_opts, V) when is_map(V) -> ok;
 check_option(sections, V) when is_list(V), V =/= [] ->
     case V -- ?SECTIONS of
         [] -> ok;
@@ -218,7 +237,22 @@ section(scheduler, _Ctx, _Opts) ->
 section(chunking, _Ctx, #{runs := Runs}) ->
     progress("~nlinearity~n", []),
     simple(stanza_bench_linear:run(#{stanza_mb => 1, chunk => 1024,
-                                     runs => Runs})).
+                                     runs => Runs}));
+section(Name, _Ctx, Opts) ->
+    {Name, Module} = lists:keyfind(Name, 1, registry()),
+    progress("~n~ts (~ts)~n", [Name, Module]),
+    case code:ensure_loaded(Module) of
+        {module, Module} ->
+            Own = maps:get(Name, maps:get(section_opts, Opts, #{}), #{}),
+            Tables = Module:tables(maps:merge(maps:without([sections, out, section_opts],
+                                                           Opts), Own)),
+            #{tables => Tables, text => [], data => Tables};
+        {error, _} ->
+            Text = flat("Section ~ts: ~ts is not built here (not merged yet?); "
+                        "skipped.~n", [Name, Module]),
+            progress("~ts", [Text]),
+            #{tables => [], text => Text, data => []}
+    end.
 
 simple(Table) ->
     #{tables => [Table], text => [], data => Table}.
@@ -232,7 +266,8 @@ report(Ctx, Results, Opts) ->
     io:put_chars(["\n", header_text(Ctx), "\n",
                   stanza_bench_report:text(Headline), "\n",
                   [section_text(R, fun stanza_bench_report:text/1)
-                   || {_, R} <- Results]]),
+                   || {_, R} <- Results],
+                  stanza_bench_goals:text(Results)]),
     ok = write_out(Ctx, Opts, Headline, Results, Tables),
     Tables.
 
@@ -251,6 +286,7 @@ header_lines(#{source := Source, stream := Stream, count := Count,
      {"fast_xml", fxml_version(maps:get(fxml, Ctx))},
      {"exml", exml_version()},
      {"corpus", Source},
+     {"content", stanza_corpus:composition(Stream)},
      {"stream", flat("~B bytes (~.2f MB), ~B stanzas, ~B B per stanza on "
                      "average", [byte_size(Stream), byte_size(Stream) / 1.0e6,
                                  Count, StanzaBytes div max(1, Count)])},
@@ -331,7 +367,8 @@ markdown(Ctx, Headline, Results) ->
     ["# stanza benchmark\n\n",
      [io_lib:format("- **~ts**: ~ts~n", [K, V]) || {K, V} <- header_lines(Ctx)],
      "\n", stanza_bench_report:markdown(Headline), "\n",
-     [section_text(R, fun stanza_bench_report:markdown/1) || {_, R} <- Results]].
+     [section_text(R, fun stanza_bench_report:markdown/1) || {_, R} <- Results],
+     "### Goals\n\n```\n", stanza_bench_goals:text(Results), "```\n"].
 
 chart(#{date := Date, expat_version := Expat} = Ctx, Rows) ->
     Subtitle = flat("~ts, OTP ~ts, expat ~ts, ~.1f MB corpus in ~B B chunks; "

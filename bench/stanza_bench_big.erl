@@ -1,0 +1,524 @@
+%% @doc Big stanzas: one stanza of many megabytes, the shape of a roster,
+%% a MAM page or a pubsub result, parsed by each streaming parser in one
+%% call and in 64 KB, 4 KB and 1 KB chunks. A bench section
+%% (bench/README.md): tables/1 returns three tables.
+%%
+%% ```
+%% 1> stanza_bench_big:tables(#{runs => 3}).
+%% 2> stanza_bench_big:tables(#{runs => 1, repeats => 20000, roster_items => 1000,
+%%                              chunks => [whole, 4096]}).
+%% '''
+%% The stanzas: a message whose `<body>' holds `repeats' (default
+%% 320,000, 10.24 MB) times `0123456789abcdef<b x='1'>txt</b>', and a
+%% roster result of `roster_items' (default 10,000) items. Each parser
+%% gets a stream header first (untimed), then the stanza.
+%%
+%% <ul>
+%% <li>Throughput: every parser, stanza and chunking is a row; the rows
+%% run in interleaved rounds (a warm-up round, then `runs' rounds), each
+%% run in a fresh process. The events go to the process that owns the
+%% parser: stanza pull (returned by parse), stanza push to itself, and
+%% fast_xml pushing to itself as ejabberd's c2s does; exml when it is
+%% installed. Ratios to fast_xml are per round, then the median.</li>
+%% <li>Scheduler holds, per operation, measured in the same runs:
+%% erlang:system_monitor/2 `long_schedule' reports (1 ms threshold)
+%% naming the run's process, attributed to the operation that was running
+%% (the parse calls, reset, close, the garbage collection of the process
+%% after close), with the longest single parse call's wall time beside
+%% them. Then, once per parser and stanza, a parser left in the middle of
+%% the stanza (all but its last 64 bytes given in one call) is closed,
+%% and another is dropped unclosed and garbage collected: freeing the
+%% state of a half-parsed 10 MB stanza.</li>
+%% <li>Linearity: the same parsers on half the stanza (5 MB, 5,000 items)
+%% in one call and 64 KB chunks, in the same rounds: time of the full
+%% stanza over time of the half.</li>
+%% </ul>
+%% A parser that fails a row gets the failure and the byte offset in its
+%% cells; the other rows go on.
+-module(stanza_bench_big).
+
+-export([tables/1]).
+
+-type chunking() :: whole | pos_integer().
+-type options() :: #{runs => pos_integer(), repeats => pos_integer(),
+                     roster_items => pos_integer(), chunks => [chunking()],
+                     libs => [stanza_bench_libs:key()], atom() => term()}.
+
+-define(MB, 1000000).
+-define(DEFAULT_LIBS, [stanza_nif, stanza_push_self, fxml, exml]).
+-define(LINEAR_CHUNKS, [whole, 65536]).
+-define(OPS, [parse, reset, close, gc]).
+-define(TAIL, 64).
+
+%% @doc The throughput, scheduler-hold and linearity tables. Progress on
+%% standard error, one line per row.
+-spec tables(options()) -> [stanza_bench_report:table()].
+tables(Opts0) ->
+    Opts = maps:merge(#{runs => 3, repeats => 320000, roster_items => 10000,
+                        chunks => [whole, 65536, 4096, 1024],
+                        libs => ?DEFAULT_LIBS}, Opts0),
+    #{repeats := Repeats, roster_items := Items, runs := Runs} = Opts,
+    Shapes = [{body, stanza_corpus:repeated_body(Repeats),
+               stanza_corpus:repeated_body(Repeats div 2),
+               flat("<body> of ~s x 0123456789abcdef<b x='1'>txt</b>",
+                    [thousands(Repeats)])},
+              {roster, stanza_corpus:roster(Items), stanza_corpus:roster(Items div 2),
+               flat("roster result of ~s items", [thousands(Items)])}],
+    Libs = [{K, stanza_bench_libs:lib(K)} || K <- maps:get(libs, Opts)],
+    Items0 = items(Shapes, Libs, maps:get(chunks, Opts)),
+    progress("big stanzas: ~B rows, a warm-up round then ~B rounds~n",
+             [length(Items0), Runs]),
+    Warm = [warm_up(I) || I <- Items0],
+    Timed = lists:foldl(fun(R, Acc) -> round(R, Runs, Acc) end, Warm,
+                        lists:seq(1, Runs)),
+    Teardown = teardowns(Shapes, Libs),
+    [throughput_table(Timed, Runs), holds_table(Timed, Teardown),
+     linearity_table(Timed)].
+
+%%--------------------------------------------------------------------
+%% The rows
+
+%% A row: one parser on one stanza (full or half) in one chunking.
+%% A library that is not installed gets one row per table, which says so.
+items(Shapes, Libs, Chunkings) ->
+    [item(Shape, Size, Stanza, Lib, Chunking)
+     || {Shape, Full, Half, Text} <- Shapes,
+        {Size, Stanza} <- [{full, {Full, Text}}, {half, {Half, Text}}],
+        {_, Impl} = Lib <- Libs,
+        Chunking <- Chunkings,
+        Size =:= full orelse lists:member(Chunking, ?LINEAR_CHUNKS),
+        is_map(Impl) orelse (Shape =:= element(1, hd(Shapes))
+                             andalso Chunking =:= hd(Chunkings))].
+
+item(Shape, Size, {Stanza, Text}, {LibKey, Lib}, Chunking) ->
+    Base = #{shape => Shape, size => Size, lib => LibKey, chunking => Chunking,
+             bytes => byte_size(Stanza), text => Text,
+             label => stanza_bench_libs:label(LibKey), runs => []},
+    case Lib of
+        {skip, Why} -> Base#{status => {skipped, Why}};
+        #{} -> Base#{status => ok, impl => Lib, chunks => cut(Stanza, Chunking)}
+    end.
+
+cut(Stanza, whole) -> [Stanza];
+cut(Stanza, Size) -> stanza_bench_util:chunks(Stanza, Size).
+
+warm_up(#{status := ok} = Item) ->
+    progress("~ts ~ts, ~ts, ~ts: ", [size_text(Item), shape_name(Item),
+                                     maps:get(label, Item), chunk_text(Item)]),
+    Next = run_item(Item, false),
+    progress("~ts~n", [case Next of
+                           #{status := ok} -> flat("~.1f ms (warm-up)",
+                                                   [warm_ms(Next)]);
+                           #{status := {failed, Why}} -> Why
+                       end]),
+    maps:put(runs, [], Next);
+warm_up(Item) ->
+    Item.
+
+warm_ms(#{runs := [#{seconds := S} | _]}) -> S * 1000.
+
+round(Round, Runs, Items) ->
+    progress("big stanzas, round ~B/~B: ", [Round, Runs]),
+    Done = [run_item(I, true) || I <- Items],
+    progress("done~n", []),
+    Done.
+
+run_item(#{status := ok, impl := Lib, chunks := Chunks, runs := Runs} = Item, Dot) ->
+    try once(Lib, Chunks) of
+        Run ->
+            _ = Dot andalso progress(".", []),
+            Item#{runs := [Run | Runs]}
+    catch
+        Class:Reason:Stack ->
+            _ = Dot andalso progress("x", []),
+            Item#{status := {failed, stanza_bench_util:failure(Class, Reason, Stack)}}
+    end;
+run_item(Item, _Dot) ->
+    Item.
+
+%%--------------------------------------------------------------------
+%% One run: a worker process owns the parser; this process watches
+%% long_schedule reports and tells the worker when to go on, so that each
+%% report falls in the operation that caused it.
+
+once(Lib, Chunks) ->
+    Self = self(),
+    true = erlang:garbage_collect(),
+    {Worker, MRef} = spawn_monitor(fun() -> worker(Self, Lib, Chunks) end),
+    Watched = receive
+                  {ready, Worker, Others} -> [Worker | Others];
+                  {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
+              end,
+    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
+    try phases(Worker, MRef, Watched, #{})
+    after restore(Previous)
+    end.
+
+phases(Worker, MRef, Watched, Acc) ->
+    Worker ! next,
+    receive
+        {phase, Worker, Op, Figures} ->
+            settle(Worker),
+            Hold = longest(Watched, {0, none}),
+            phases(Worker, MRef, Watched, Acc#{Op => Figures#{hold => Hold}});
+        {finished, Worker, Seconds} ->
+            erlang:demonitor(MRef, [flush]),
+            Acc#{seconds => Seconds};
+        {'DOWN', MRef, process, Worker, Why} ->
+            _ = longest(Watched, {0, none}),
+            erlang:error({run_died, Why})
+    end.
+
+%% A long_schedule report is sent when the process is scheduled out: once
+%% the worker waits for the next step, the reports about the step it
+%% finished are in this process's mailbox.
+settle(Worker) ->
+    case erlang:process_info(Worker, status) of
+        {status, waiting} -> ok;
+        undefined -> ok;
+        _ -> erlang:yield(), settle(Worker)
+    end.
+
+%% {Longest hold in ms (0 when none reached 1 ms), where it ended}.
+longest(Watched, {Max, Where} = Acc) ->
+    receive
+        {monitor, Who, long_schedule, Info} ->
+            Ms = proplists:get_value(timeout, Info, 0),
+            case lists:member(Who, Watched) andalso Ms > Max of
+                true -> longest(Watched, {Ms, proplists:get_value(out, Info)});
+                false -> longest(Watched, Acc)
+            end
+    after 0 ->
+            {Max, Where}
+    end.
+
+restore(undefined) ->
+    _ = erlang:system_monitor(undefined),
+    ok;
+restore({Pid, Options}) ->
+    _ = erlang:system_monitor(Pid, Options),
+    ok.
+
+worker(Coordinator, #{new := New, feed := Feed, subjects := Subjects} = Lib, Chunks) ->
+    {P0, 0} = Feed(New(), stanza_bench_libs:header()),
+    Coordinator ! {ready, self(), Subjects(P0)},
+    step(),
+    T0 = erlang:monotonic_time(),
+    {P1, Stanzas, LongestCall} = feed_timed(Feed, P0, Chunks),
+    Seconds = since(T0),
+    1 = Stanzas,
+    phase(Coordinator, parse, #{longest_call => LongestCall}),
+    P2 = case Lib of
+             #{reset := Reset} ->
+                 {ResetMs, ok} = timed(fun() -> Reset(P1) end),
+                 phase(Coordinator, reset, #{longest_call => ResetMs}),
+                 P1;
+             #{} ->
+                 P1
+         end,
+    {CloseMs, ok} = timed(fun() -> (maps:get(close, Lib))(P2) end),
+    phase(Coordinator, close, #{longest_call => CloseMs}),
+    {GcMs, true} = timed(fun erlang:garbage_collect/0),
+    phase(Coordinator, gc, #{longest_call => GcMs}),
+    Coordinator ! {finished, self(), Seconds}.
+
+phase(Coordinator, Op, Figures) ->
+    Coordinator ! {phase, self(), Op, Figures},
+    step().
+
+step() ->
+    receive next -> ok end.
+
+feed_timed(Feed, P, Chunks) ->
+    stanza_bench_util:feed_chunks(
+      fun(C, {P0, N0, Max}) ->
+              {Ms, {P1, N}} = timed(fun() -> Feed(P0, C) end),
+              {P1, N0 + N, max(Max, Ms)}
+      end, {P, 0, 0.0}, Chunks).
+
+timed(Fun) ->
+    T0 = erlang:monotonic_time(),
+    Result = Fun(),
+    {since(T0) * 1000, Result}.
+
+since(T0) ->
+    Native = erlang:monotonic_time() - T0,
+    max(erlang:convert_time_unit(Native, native, nanosecond), 1) / 1.0e9.
+
+%%--------------------------------------------------------------------
+%% Tearing down a parser in the middle of a big stanza
+
+teardowns(Shapes, Libs) ->
+    [teardown(Shape, Lib) || Shape <- Shapes, {_, Impl} = Lib <- Libs,
+                             is_map(Impl) orelse Shape =:= hd(Shapes)].
+
+teardown({Shape, _Full, _Half, _Text}, {LibKey, {skip, Why}}) ->
+    #{shape => Shape, lib => LibKey, status => {skipped, Why}};
+teardown({Shape, Full, _Half, _Text}, {LibKey, Lib}) ->
+    progress("big stanzas, ~ts, ~ts, tearing down mid-stanza: ",
+             [Shape, stanza_bench_libs:label(LibKey)]),
+    Part = binary:part(Full, 0, byte_size(Full) - ?TAIL),
+    Result = try
+                 #{close => mid_stanza(Lib, Part, close),
+                   drop => mid_stanza(Lib, Part, drop)}
+             catch
+                 Class:Reason:Stack ->
+                     #{failed => stanza_bench_util:failure(Class, Reason, Stack)}
+             end,
+    progress("~ts~n", [case Result of
+                           #{failed := Why} -> Why;
+                           #{close := {C, _}, drop := {D, _}} ->
+                               flat("close held ~B ms, drop + gc held ~B ms", [C, D])
+                       end]),
+    Result#{shape => Shape, lib => LibKey, status => ok}.
+
+%% The longest hold while closing (or dropping and garbage collecting) a
+%% parser that holds all of the stanza but its end.
+mid_stanza(Lib, Part, How) ->
+    Self = self(),
+    {Worker, MRef} = spawn_monitor(fun() -> mid_worker(Self, Lib, Part, How) end),
+    receive
+        {ready, Worker, _} -> ok;
+        {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
+    end,
+    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
+    try
+        #{How := #{hold := Hold}} = phases(Worker, MRef, [Worker], #{}),
+        Hold
+    after restore(Previous)
+    end.
+
+mid_worker(Coordinator, #{close := Close} = Lib, Part, How) ->
+    ok = half_parsed(Lib, Part),
+    Coordinator ! {ready, self(), []},
+    step(),
+    case How of
+        close ->
+            {Ms, ok} = timed(fun() -> Close(erase(parser)) end),
+            phase(Coordinator, close, #{longest_call => Ms});
+        drop ->
+            %% The parser is only in the process dictionary: once erased,
+            %% nothing refers to it and the collection frees it.
+            _ = erase(parser),
+            {Ms, true} = timed(fun erlang:garbage_collect/0),
+            phase(Coordinator, drop, #{longest_call => Ms})
+    end,
+    Coordinator ! {finished, self(), 0.0}.
+
+half_parsed(#{new := New, feed := Feed}, Part) ->
+    {P0, 0} = Feed(New(), stanza_bench_libs:header()),
+    {P1, 0} = Feed(P0, Part),
+    undefined = put(parser, P1),
+    ok.
+
+%%--------------------------------------------------------------------
+%% Tables
+
+throughput_table(Items, Runs) ->
+    Full = [I || #{size := full} = I <- Items],
+    #{id => big_throughput,
+      title => flat("Big stanzas: throughput (events to the owning process; "
+                    "median of ~B interleaved rounds)", [Runs]),
+      columns => [{"Stanza", text}, {"Parser", text}, {"events go to", text},
+                  {"chunks", text}, {"ms", number}, {"min-max ms", range},
+                  {"MB/s", number}, {"vs fast_xml", ratio},
+                  {"vs fast_xml min-max", range}, {"Note", text}],
+      keys => [key(I) || I <- Full],
+      rows => [throughput_cells(I, Items) || I <- Full],
+      notes => [shape_note(Items),
+                "vs fast_xml: fast_xml's time over this row's in the same "
+                "round (above 1: faster than fast_xml), median and spread over "
+                "the rounds."]}.
+
+throughput_cells(#{status := ok} = I, Items) ->
+    Ms = [S * 1000 || S <- seconds(I)],
+    Median = median(Ms),
+    Vs = paired(I, find(Items, I#{lib => fxml})),
+    [shape_name(I), maps:get(label, I), delivery(I), chunk_text(I), Median,
+     {lists:min(Ms), lists:max(Ms)}, maps:get(bytes, I) / ?MB / (Median / 1000),
+     maybe_median(Vs), maybe_range(Vs), ""];
+throughput_cells(I, _Items) ->
+    [shape_name(I), maps:get(label, I), delivery(I), chunk_text(I), undefined,
+     undefined, undefined, undefined, undefined, status_text(I)].
+
+holds_table(Items, Teardowns) ->
+    Full = [I || #{size := full} = I <- Items],
+    #{id => big_holds,
+      title => "Big stanzas: longest scheduler hold per operation (ms, over all runs)",
+      columns => [{"Stanza", text}, {"Parser", text}, {"chunks", text},
+                  {"parse hold", number}, {"longest parse call", number},
+                  {"reset hold", number}, {"close hold", number},
+                  {"gc hold", number}, {"longest hold: scheduled out in", text}],
+      keys => [key(I) || I <- Full],
+      rows => [holds_cells(I) || I <- Full]
+              ++ [teardown_cells(T) || T <- Teardowns],
+      notes => ["hold: the longest erlang:system_monitor long_schedule report "
+                "(1 ms threshold, so 0 means none reached 1 ms) naming the "
+                "process that owns the parser, during that operation. gc: "
+                "erlang:garbage_collect() of that process after close. On a "
+                "shared machine a report can include time the OS gave the "
+                "scheduler thread to another program.",
+                "longest parse call: wall time of the longest single parse "
+                "call; a call that yields between slices takes longer than "
+                "it holds a scheduler.",
+                flat("mid-stanza rows: a parser holding all but the last ~B "
+                     "bytes of the stanza is closed (close hold), or dropped "
+                     "unclosed and its process garbage collected (gc hold), "
+                     "one run each.", [?TAIL])]}.
+
+holds_cells(#{status := ok} = I) ->
+    Runs = maps:get(runs, I),
+    {Where, _} = worst_location(Runs),
+    [shape_name(I), maps:get(label, I), chunk_text(I)]
+        ++ [op_hold(Runs, parse), op_call(Runs, parse), op_hold(Runs, reset),
+            op_hold(Runs, close), op_hold(Runs, gc), Where];
+holds_cells(I) ->
+    [shape_name(I), maps:get(label, I), chunk_text(I), undefined, undefined,
+     undefined, undefined, undefined, status_text(I)].
+
+teardown_cells(#{status := {skipped, Why}} = T) ->
+    [shape_name(T), stanza_bench_libs:label(maps:get(lib, T)), "mid-stanza",
+     undefined, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why];
+teardown_cells(#{failed := Why} = T) ->
+    [shape_name(T), stanza_bench_libs:label(maps:get(lib, T)), "mid-stanza",
+     undefined, undefined, undefined, undefined, undefined, Why];
+teardown_cells(#{close := {Close, CloseAt}, drop := {Drop, DropAt}} = T) ->
+    Where = case Close >= Drop of
+                true -> location(CloseAt);
+                false -> location(DropAt)
+            end,
+    [shape_name(T), stanza_bench_libs:label(maps:get(lib, T)), "mid-stanza",
+     undefined, undefined, undefined, float(Close), float(Drop),
+     case max(Close, Drop) of 0 -> "-"; _ -> Where end].
+
+linearity_table(Items) ->
+    Full = [I || #{size := full, chunking := C} = I <- Items,
+                 lists:member(C, ?LINEAR_CHUNKS)],
+    #{id => big_linearity,
+      title => "Big stanzas: linearity (full stanza against half of it)",
+      columns => [{"Stanza", text}, {"Parser", text}, {"chunks", text},
+                  {"half ms", number}, {"full ms", number},
+                  {"full / half", ratio}, {"full / half min-max", range},
+                  {"Note", text}],
+      keys => [key(I) || I <- Full],
+      rows => [linearity_cells(I, find(Items, I#{size => half})) || I <- Full],
+      notes => ["Half: 5.12 MB of the body (160,000 repetitions) or half the "
+                "roster items. Linear work gives full / half near 2, "
+                "quadratic near 4; the ratio is per round, then the median."]}.
+
+linearity_cells(#{status := ok} = F, #{status := ok} = H) ->
+    Ratios = paired(H, F),
+    [shape_name(F), maps:get(label, F), chunk_text(F),
+     median([S * 1000 || S <- seconds(H)]), median([S * 1000 || S <- seconds(F)]),
+     median(Ratios), {lists:min(Ratios), lists:max(Ratios)}, ""];
+linearity_cells(F, H) ->
+    Why = case F of
+              #{status := ok} -> status_text(H);
+              _ -> status_text(F)
+          end,
+    [shape_name(F), maps:get(label, F), chunk_text(F), undefined, undefined,
+     undefined, undefined, Why].
+
+%%--------------------------------------------------------------------
+%% Figures
+
+seconds(#{runs := Runs}) ->
+    [S || #{seconds := S} <- lists:reverse(Runs)].
+
+%% Per round: B's time over A's (A faster when above 1).
+paired(#{status := ok} = A, #{status := ok} = B) ->
+    Sa = seconds(A),
+    Sb = seconds(B),
+    case length(Sa) =:= length(Sb) andalso Sa =/= [] of
+        true -> [Y / X || {X, Y} <- lists:zip(Sa, Sb)];
+        false -> []
+    end;
+paired(_, _) ->
+    [].
+
+op_hold(Runs, Op) ->
+    case [H || #{Op := #{hold := {H, _}}} <- Runs] of
+        [] -> undefined;
+        Hs -> float(lists:max(Hs))
+    end.
+
+op_call(Runs, Op) ->
+    case [C || #{Op := #{longest_call := C}} <- Runs] of
+        [] -> undefined;
+        Cs -> lists:max(Cs)
+    end.
+
+worst_location(Runs) ->
+    Holds = [{H, flat("~s (~s)", [location(W), Op])}
+             || R <- Runs, Op <- ?OPS, #{hold := {H, W}} <- [maps:get(Op, R, #{})],
+                H > 0],
+    case lists:reverse(lists:sort(Holds)) of
+        [{H, Text} | _] -> {Text, H};
+        [] -> {"-", 0}
+    end.
+
+location({M, F, A}) -> flat("~s:~s/~B", [M, F, A]);
+location(undefined) -> "?";
+location(none) -> "-";
+location(Other) -> flat("~0p", [Other]).
+
+find(Items, Like) ->
+    Keys = [shape, size, lib, chunking],
+    case [I || I <- Items, maps:with(Keys, I) =:= maps:with(Keys, Like)] of
+        [I | _] -> I;
+        [] -> #{status => {skipped, "not measured"}}
+    end.
+
+key(#{shape := S, lib := L, chunking := C}) ->
+    list_to_atom(flat("~s_~s_~s", [S, L, chunk_key(C)])).
+
+chunk_key(whole) -> "whole";
+chunk_key(N) -> integer_to_list(N).
+
+maybe_median([]) -> undefined;
+maybe_median(Xs) -> median(Xs).
+
+maybe_range([]) -> undefined;
+maybe_range(Xs) -> {lists:min(Xs), lists:max(Xs)}.
+
+median(Xs) ->
+    stanza_bench_util:median(Xs).
+
+%%--------------------------------------------------------------------
+%% Text
+
+shape_name(#{shape := body}) -> "body";
+shape_name(#{shape := roster}) -> "roster".
+
+shape_note(Items) ->
+    Texts = lists:usort([{S, T, B} || #{shape := S, size := full, text := T,
+                                         bytes := B} <- Items]),
+    lists:flatten(lists:join("; ", [flat("~s: ~ts, ~.2f MB", [shape_name(#{shape => S}), T,
+                                                            B / ?MB])
+                                    || {S, T, B} <- Texts])).
+
+size_text(#{size := full}) -> "full";
+size_text(#{size := half}) -> "half".
+
+chunk_text(#{chunking := whole}) -> "one call";
+chunk_text(#{chunking := N}) when N rem 1024 =:= 0 -> flat("~B KB", [N div 1024]);
+chunk_text(#{chunking := N}) -> flat("~B B", [N]).
+
+delivery(#{lib := stanza_nif}) -> "owner: returned by parse";
+delivery(#{lib := stanza_port}) -> "owner: returned by parse";
+delivery(#{lib := exml}) -> "owner: returned by parse";
+delivery(#{lib := xmerl_sax}) -> "a process per stream";
+delivery(#{}) -> "owner: its own mailbox".
+
+status_text(#{status := {skipped, Why}}) -> "SKIPPED: " ++ Why;
+status_text(#{status := {failed, Why}}) -> Why;
+status_text(_) -> "".
+
+thousands(N) ->
+    stanza_bench_report:num(N).
+
+progress(Format, Args) ->
+    stanza_bench_util:progress(Format, Args).
+
+flat(Format, Args) ->
+    stanza_bench_util:flat(Format, Args).
