@@ -144,7 +144,10 @@ run_item(Item, _Dot) ->
 once(Lib, Chunks) ->
     Self = self(),
     true = erlang:garbage_collect(),
-    {Worker, MRef} = spawn_monitor(fun() -> worker(Self, Lib, Chunks) end),
+    {Worker, MRef} = spawn_monitor(fun() ->
+                                          stanza_bench_util:quiet_worker(
+                                            fun() -> worker(Self, Lib, Chunks) end)
+                                  end),
     Watched = receive
                   {ready, Worker, Others} -> [Worker | Others];
                   {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
@@ -276,7 +279,10 @@ teardown({Shape, Full, _Half, _Text}, {LibKey, Lib}) ->
 %% parser that holds all of the stanza but its end.
 mid_stanza(Lib, Part, How) ->
     Self = self(),
-    {Worker, MRef} = spawn_monitor(fun() -> mid_worker(Self, Lib, Part, How) end),
+    {Worker, MRef} = spawn_monitor(fun() ->
+                                          stanza_bench_util:quiet_worker(
+                                            fun() -> mid_worker(Self, Lib, Part, How) end)
+                                  end),
     receive
         {ready, Worker, _} -> ok;
         {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
@@ -307,7 +313,8 @@ mid_worker(Coordinator, #{close := Close} = Lib, Part, How) ->
 
 half_parsed(#{new := New, feed := Feed}, Part) ->
     {P0, 0} = Feed(New(), stanza_bench_libs:header()),
-    {P1, 0} = Feed(P0, Part),
+    P1 = stanza_bench_util:feed_chunks(fun(C, P) -> {P2, 0} = Feed(P, C), P2 end,
+                                       P0, [Part]),
     undefined = put(parser, P1),
     ok.
 

@@ -164,11 +164,10 @@ rows() ->
 prepare(I, Total, {Key, Label, Delivery, Prepare}, Ctx) ->
     progress("[~2B/~B] ~ts: ", [I, Total, Label]),
     Row0 = #{key => Key, label => Label, delivery => Delivery},
-    Row = try Prepare(Ctx) of
+    Row = try warm_up(Prepare(Ctx)) of
               {skip, Why} ->
                   Row0#{status => {skipped, Why}};
-              {ok, Job} ->
-                  Seconds = time_once(Job),
+              {ok, Job, Seconds} ->
                   Row0#{status => ok, job => Job, seconds => [],
                         warm_up => Seconds}
           catch
@@ -176,6 +175,9 @@ prepare(I, Total, {Key, Label, Delivery, Prepare}, Ctx) ->
           end,
     progress("~ts~n", [warm_up_result(Row)]),
     Row.
+
+warm_up({skip, Why}) -> {skip, Why};
+warm_up({ok, Job}) -> {ok, Job, time_once(Job)}.
 
 rounds(Rows, Runs) ->
     lists:foldl(fun(Round, Acc) -> round(Round, Runs, Acc) end, Rows,

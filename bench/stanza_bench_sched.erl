@@ -79,7 +79,7 @@ once(#{new := New, feed := Feed, close := Close, subjects := Subjects},
      Stanza, Budget) ->
     Self = self(),
     {Worker, MRef} = spawn_monitor(
-                       fun() ->
+                       fun() -> stanza_bench_util:quiet_worker(fun() ->
                                {P, 0} = Feed(New(), stanza_bench_libs:header()),
                                Self ! {ready, self(), Subjects(P)},
                                receive go -> ok end,
@@ -87,7 +87,7 @@ once(#{new := New, feed := Feed, close := Close, subjects := Subjects},
                                            fun() -> {_, 1} = Feed(P, Stanza) end),
                                Close(P),
                                Self ! {done, self(), Seconds}
-                       end),
+                       end) end),
     Watched = receive
                   {ready, Worker, Others} -> [Worker | Others];
                   {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
