@@ -465,7 +465,7 @@ worst_location(Runs) ->
     end.
 
 location({M, F, A}) -> flat("~s:~s/~B", [M, F, A]);
-location(undefined) -> "?";
+location(undefined) -> "not reported";
 location(none) -> "-";
 location(Other) -> flat("~0p", [Other]).
 

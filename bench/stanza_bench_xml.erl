@@ -15,8 +15,10 @@
 %% what it wrote. export_simple returns a deep list of characters, which
 %% cannot be sent as it is when the text is not ASCII, so a second xmerl
 %% row adds unicode:characters_to_binary/1, the step a caller needs to
-%% get bytes; both rows are printed. Each row runs once to warm up, then `runs' times, each
-%% in a fresh process after a garbage collection. The table (standard
+%% get bytes; both rows are printed. Each row runs once to warm up, then
+%% the rows run in `runs' interleaved rounds (every row once per round),
+%% each run in a fresh process after a garbage collection; the ratio to
+%% stanza is computed per round, then the median. The table (standard
 %% output) gives the median MB/s of XML written (1 MB = 10^6 bytes, the
 %% size of stanza's output for the same elements), its min-max spread,
 %% elements/s and the ratio to the stanza row; progress goes to standard
@@ -71,23 +73,44 @@ measure_corpus(Corpus, Size, Runs) ->
                multilingual -> [stanza, fxml, xmerl, xmerl_bytes];
                ascii -> [stanza, fxml]
            end,
-    [Base | _] = Rows = [(measure(K, Els, Runs))#{corpus => Corpus} || K <- Keys],
+    Prepared = [(prepare_row(K, Els))#{corpus => Corpus} || K <- Keys],
+    Timed = lists:foldl(fun(Round, Rows) -> round(Round, Runs, Rows) end,
+                        Prepared, lists:seq(1, Runs)),
+    [Base | _] = Rows = [finish(R) || R <- Timed],
     [with_ratio(R, Base) || R <- Rows].
 
 %%--------------------------------------------------------------------
-%% Rows
+%% Rows: prepared and warmed up once, then timed in interleaved rounds
+%% (every row once per round), each run in a fresh process.
 
-measure(Key, Els, Runs) ->
+prepare_row(Key, Els) ->
     case prepare(Key, Els) of
         {skipped, Why} ->
             progress("~s: skipped (~s)", [label(Key), Why]),
             #{key => Key, label => label(Key), status => {skipped, Why}};
         {Input, Fun, Items, Bytes} ->
-            progress("~s: ~p elements, ~p runs", [label(Key), length(Items), Runs]),
-            _ = timed(Fun, Items),
-            Secs = [timed(Fun, Items) || _ <- lists:seq(1, Runs)],
-            summary(Key, Input, Bytes, length(Items), Secs)
+            Warm = timed(Fun, Items),
+            progress("~s: ~p elements, ~.1f MB/s (warm-up)",
+                     [label(Key), length(Items), Bytes / ?MB / Warm]),
+            #{key => Key, label => label(Key), status => ok, input => Input,
+              job => {Fun, Items}, bytes => Bytes, secs => []}
     end.
+
+round(Round, Runs, Rows) ->
+    Timed = [time_row(R) || R <- Rows],
+    progress("round ~B/~B done", [Round, Runs]),
+    Timed.
+
+time_row(#{status := ok, job := {Fun, Items}, secs := Secs} = Row) ->
+    Row#{secs := [timed(Fun, Items) | Secs]};
+time_row(Row) ->
+    Row.
+
+finish(#{status := ok, key := Key, input := Input, bytes := Bytes,
+         job := {_, Items}, secs := Secs, corpus := Corpus}) ->
+    (summary(Key, Input, Bytes, length(Items), lists:reverse(Secs)))#{corpus => Corpus};
+finish(Row) ->
+    Row.
 
 %% What to run on which terms, and the bytes of XML they make.
 prepare(stanza, Els) ->
@@ -159,10 +182,13 @@ summary(Key, Input, Bytes, Count, Secs) ->
       mbps => Bytes / ?MB / Median,
       mbps_min => Bytes / ?MB / lists:last(Sorted),
       mbps_max => Bytes / ?MB / hd(Sorted),
-      elements_per_s => Count / Median}.
+      elements_per_s => Count / Median, secs => Secs}.
 
-with_ratio(#{status := ok, mbps := M} = Row, #{status := ok, mbps := Base}) ->
-    Row#{ratio => M / Base};
+%% This row's throughput over the base row's, round by round; the median.
+with_ratio(#{status := ok, bytes := B, secs := S} = Row,
+           #{status := ok, bytes := BaseB, secs := BaseS}) ->
+    Ratios = [(B / X) / (BaseB / Y) || {X, Y} <- lists:zip(S, BaseS)],
+    Row#{ratio => stanza_bench_util:median(Ratios)};
 with_ratio(Row, _Base) ->
     Row.
 
