@@ -84,10 +84,16 @@ other_lines(scheduler, #{data := Table}) ->
     [lower_is_better(Table, "longest scheduler hold, 10 MB stanza, vs fxml_stream",
                      stanza_nif, fxml, "longest hold ms", "ms"),
      lower_is_better(Table, "longest scheduler hold, 10 MB stanza, port vs fxml_stream",
-                     stanza_port, fxml, "longest hold ms", "ms")];
+                     stanza_port, fxml, "longest hold ms", "ms")
+     | [lower_is_better(Table, "longest scheduler hold, 10 MB stanza, vs exml_stream",
+                        stanza_nif, exml, "longest hold ms", "ms")
+        || installed(Table, exml)]];
 other_lines(chunking, #{data := Table}) ->
     [lower_is_better(Table, "1 MB stanza in 1 KB chunks vs fxml_stream",
-                     stanza_nif, fxml, "in chunks ms", "ms")];
+                     stanza_nif, fxml, "in chunks ms", "ms")
+     | [lower_is_better(Table, "1 MB stanza in 1 KB chunks vs exml_stream",
+                        stanza_nif, exml, "in chunks ms", "ms")
+        || installed(Table, exml)]];
 other_lines(_, _) ->
     [].
 
@@ -139,6 +145,14 @@ lower_is_better(Table, Text, Stanza, Other, Column, Unit) ->
                     _ -> divide(O, S)
                 end,
     {Text, S, O, Unit, Advantage}.
+
+%% A library's row is there and was not skipped (a failed row stays in).
+installed(Table, Key) ->
+    case cell(Table, Key, "Note") of
+        "SKIPPED" ++ _ -> false;
+        undefined -> false;
+        _ -> true
+    end.
 
 divide(A, B) when is_number(A), is_number(B), B > 0 -> A / B;
 divide({more_than, A}, B) when is_number(B), B > 0 -> {more_than, A / B};
