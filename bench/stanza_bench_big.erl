@@ -69,11 +69,41 @@ tables(Opts0) ->
     progress("big stanzas: ~B rows, a warm-up round then ~B rounds~n",
              [length(Items0), Runs]),
     Warm = [warm_up(I) || I <- Items0],
-    Timed = lists:foldl(fun(R, Acc) -> round(R, Runs, Acc) end, Warm,
-                        lists:seq(1, Runs)),
+    {Timed, Floor} = lists:foldl(fun(R, {Acc, Controls}) ->
+                                         {round(R, Runs, Acc), [control() | Controls]}
+                                 end, {Warm, []}, lists:seq(1, Runs)),
+    progress("big stanzas, noise floor (a pure Erlang loop): longest hold ~B ms~n",
+             [lists:max(Floor)]),
     Teardown = teardowns(Shapes, Libs),
-    [throughput_table(Timed, Runs), holds_table(Timed, Teardown),
+    [throughput_table(Timed, Runs), holds_table(Timed, Teardown, Floor),
      linearity_table(Timed)].
+
+%% The noise floor of the hold measurement: Erlang code yields to the
+%% scheduler every few thousand reductions (well under 1 ms), so a
+%% long_schedule report about a process that runs only Erlang code is time
+%% the operating system took the scheduler thread away (other programs on
+%% a shared machine). Measured once per round, in the same conditions.
+control() ->
+    Self = self(),
+    {Pid, MRef} = spawn_monitor(fun() ->
+                                        receive go -> ok end,
+                                        spin(erlang:monotonic_time(millisecond) + 300),
+                                        Self ! {spun, self()}
+                                end),
+    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
+    Pid ! go,
+    receive {spun, Pid} -> ok end,
+    settle(Pid),
+    {Hold, _} = longest([Pid], {0, none}),
+    restore(Previous),
+    erlang:demonitor(MRef, [flush]),
+    Hold.
+
+spin(Until) ->
+    case erlang:monotonic_time(millisecond) >= Until of
+        true -> ok;
+        false -> _ = lists:sum(lists:seq(1, 100)), spin(Until)
+    end.
 
 %%--------------------------------------------------------------------
 %% The rows
@@ -348,7 +378,7 @@ throughput_cells(I, _Items) ->
     [shape_name(I), maps:get(label, I), delivery(I), chunk_text(I), undefined,
      undefined, undefined, undefined, undefined, status_text(I)].
 
-holds_table(Items, Teardowns) ->
+holds_table(Items, Teardowns, Floor) ->
     Full = [I || #{size := full} = I <- Items],
     #{id => big_holds,
       title => "Big stanzas: longest scheduler hold per operation (ms, over all runs)",
@@ -358,13 +388,18 @@ holds_table(Items, Teardowns) ->
                   {"gc hold", number}, {"longest hold: scheduled out in", text}],
       keys => [key(I) || I <- Full],
       rows => [holds_cells(I) || I <- Full]
-              ++ [teardown_cells(T) || T <- Teardowns],
+              ++ [teardown_cells(T) || T <- Teardowns]
+              ++ [["control", "pure Erlang loop, 300 ms", "noise floor",
+                   float(lists:max(Floor)), undefined, undefined, undefined, undefined,
+                   flat("per round: ~w ms", [lists:reverse(Floor)])]],
       notes => ["hold: the longest erlang:system_monitor long_schedule report "
                 "(1 ms threshold, so 0 means none reached 1 ms) naming the "
                 "process that owns the parser, during that operation. gc: "
                 "erlang:garbage_collect() of that process after close. On a "
                 "shared machine a report can include time the OS gave the "
-                "scheduler thread to another program.",
+                "scheduler thread to another program: the control row, a "
+                "process running only Erlang code (which never holds a "
+                "scheduler 1 ms by itself), shows that noise floor for this run.",
                 "longest parse call: wall time of the longest single parse "
                 "call; a call that yields between slices takes longer than "
                 "it holds a scheduler.",

@@ -566,10 +566,10 @@ goal(Rows, Text, A, B, Target) ->
                           true -> "met";
                           false -> "NOT met"
                       end,
-            io_lib:format("  ~-44ts ~8ts  ~ts~n",
+            io_lib:format("  ~-50ts ~8ts  ~ts~n",
                           [Text, show_ratio(R, Target), Verdict]);
         {error, Why} ->
-            io_lib:format("  ~-44ts n/a (~ts)~n", [Text, Why])
+            io_lib:format("  ~-50ts n/a (~ts)~n", [Text, Why])
     end.
 
 show_ratio(R, Target) when Target < 1 -> flat("~.1f%", [R * 100]);
@@ -606,7 +606,7 @@ delivery(#{chunks := Chunks}) ->
         {ok, Info} = stanza_port:info(P),
         ok = stanza_port:close(P),
         #{busy_ns := Busy, deliver_ns := Deliver, messages := Messages} = Info,
-        io_lib:format("  ~-44ts ~7.1f%  (~B messages, ~.2f us each)~n",
+        io_lib:format("  ~-50ts ~7.1f%  (~B messages, ~.2f us each)~n",
                       ["port: time building and sending messages",
                        100 * Deliver / max(1, Busy), Messages,
                        Deliver / 1000 / max(1, Messages)])

@@ -274,7 +274,17 @@ report(Ctx, Results, Opts) ->
     Tables.
 
 section_text(#{tables := Tables, text := Text}, Format) ->
-    [[[Format(T), "\n"] || T <- Tables], Text, case Text of [] -> []; _ -> "\n" end].
+    [[[Format(T), "\n"] || T <- Tables], section_notes(Text, Format)].
+
+%% A section's own lines (goals, counters) keep their alignment: in
+%% Markdown they go in a code block.
+section_notes([], _Format) ->
+    [];
+section_notes(Text, Format) ->
+    case Format =:= fun stanza_bench_report:markdown/1 of
+        true -> ["```\n", Text, "```\n\n"];
+        false -> [Text, "\n"]
+    end.
 
 header_lines(#{source := Source, stream := Stream, count := Count,
                stanza_bytes := StanzaBytes, chunk := Chunk,
