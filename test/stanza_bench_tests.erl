@@ -48,6 +48,18 @@ csv_test() ->
     ?assert(lists:member("demo,\"b\",\"MB/s\",", Lines)),
     ?assert(lists:member("demo,\"b\",\"ratio\",\"> 12.0\"", Lines)).
 
+%% Rows that share a first cell stay apart: the label is the first cell
+%% and the text cells right after it.
+csv_label_test() ->
+    Table = #{id => big, title => "Big", columns => [{"Stanza", text}, {"Parser", text},
+                                                    {"ms", number}, {"Note", text}],
+              rows => [["body", "a", 1.0, ""], ["body", "b", 2.0, "x"]]},
+    Lines = string:split(string:trim(flat(stanza_bench_report:csv([Table]))), "\n", all),
+    ?assertEqual(["table,row,column,value",
+                  "big,\"body / a\",\"ms\",1.00000", "big,\"body / a\",\"Note\",\"\"",
+                  "big,\"body / b\",\"ms\",2.00000", "big,\"body / b\",\"Note\",\"x\""],
+                 Lines).
+
 num_test() ->
     ?assertEqual(["0.50", "12.3", "123", "12,346"],
                  [stanza_bench_report:num(X) || X <- [0.5, 12.34, 123.4, 12345.6]]).
@@ -304,8 +316,12 @@ library_bench_file_test_() ->
 failed_rows(#{rows := Rows}) ->
     [R || R <- Rows, lists:any(fun(C) -> is_list(C) andalso lists:prefix("FAILED", C) end, R)].
 
+%% Values per row: every column after the row's label (its first cell and
+%% the text cells right after it), a range counting twice.
 csv_values(#{columns := [_ | Columns], rows := Rows}) ->
-    PerRow = lists:sum([case K of range -> 2; _ -> 1 end || {_, K} <- Columns]),
+    Leading = length(lists:takewhile(fun({_, K}) -> K =:= text end, Columns)),
+    Values = lists:nthtail(min(Leading, length(Columns) - 1), Columns),
+    PerRow = lists:sum([case K of range -> 2; _ -> 1 end || {_, K} <- Values]),
     PerRow * length(Rows).
 
 %% The scheduler section on a small stanza: stanza's NIF finishes within
