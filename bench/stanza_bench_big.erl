@@ -69,14 +69,98 @@ tables(Opts0) ->
     progress("big stanzas: ~B rows, a warm-up round then ~B rounds~n",
              [length(Items0), Runs]),
     Warm = [warm_up(I) || I <- Items0],
-    {Timed, Floor} = lists:foldl(fun(R, {Acc, Controls}) ->
-                                         {round(R, Runs, Acc), [control() | Controls]}
-                                 end, {Warm, []}, lists:seq(1, Runs)),
+    Expat = expat_jobs(Shapes, maps:get(chunks, Opts), Opts),
+    {Timed, Floor, ExpatTimed} =
+        try
+            lists:foldl(fun(R, {Acc, Controls, Ex}) ->
+                                {round(R, Runs, Acc), [control() | Controls],
+                                 expat_round(Ex)}
+                        end, {Warm, [], Expat}, lists:seq(1, Runs))
+        after
+            expat_cleanup(Expat)
+        end,
     progress("big stanzas, noise floor (a pure Erlang loop): longest hold ~B ms~n",
              [lists:max(Floor)]),
     Teardown = teardowns(Shapes, Libs),
     [throughput_table(Timed, Runs), holds_table(Timed, Teardown, Floor),
-     linearity_table(Timed)].
+     linearity_table(Timed), expat_table(ExpatTimed, Timed)].
+
+%%--------------------------------------------------------------------
+%% The ceiling: bare expat (bench/raw_expat, NS mode, no-op callbacks) on
+%% the same stanza after the same header, in the same chunks, once per
+%% round. The program reads a file: the stream is written to a temporary
+%% one per stanza.
+
+expat_jobs(Shapes, Chunkings, Opts) ->
+    case stanza_bench_parse:find_raw_expat(Opts) of
+        none ->
+            {none, "raw_expat program not found: run `make bench/raw_expat`"};
+        Exe ->
+            Dir = os:getenv("TMPDIR", "/tmp"),
+            [begin
+                 File = filename:join(Dir, flat("stanza_bench_big_~s_~s.xml",
+                                                [Shape, os:getpid()])),
+                 ok = file:write_file(File, [stanza_bench_libs:header(), Full,
+                                             <<"</stream:stream>">>]),
+                 #{shape => Shape, chunking => C, exe => Exe, file => File,
+                   secs => []}
+             end || {Shape, Full, _, _} <- Shapes, C <- Chunkings]
+    end.
+
+expat_round({none, _} = None) ->
+    None;
+expat_round(Jobs) ->
+    [expat_run(J) || J <- Jobs].
+
+expat_run(#{exe := Exe, file := File, chunking := C, secs := Secs} = Job) ->
+    Chunk = case C of
+                whole -> 1 bsl 30;
+                N -> N
+            end,
+    try stanza_bench_parse:raw_expat_seconds(Exe, File, Chunk) of
+        S -> Job#{secs := [S | Secs]}
+    catch
+        Class:Reason:Stack ->
+            Job#{failed => stanza_bench_util:failure(Class, Reason, Stack)}
+    end.
+
+expat_cleanup({none, _}) ->
+    ok;
+expat_cleanup(Jobs) ->
+    lists:foreach(fun(#{file := F}) -> _ = file:delete(F) end, Jobs).
+
+expat_table(ExpatJobs, Items) ->
+    #{id => big_expat,
+      title => "Big stanzas: against bare expat (NS mode, no-op callbacks, the ceiling)",
+      columns => [{"Stanza", text}, {"chunks", text}, {"raw expat ms", number},
+                  {"stanza pull ms", number}, {"pull % of expat", percent},
+                  {"stanza push to itself ms", number}, {"push % of expat", percent},
+                  {"Note", text}],
+      rows => expat_rows(ExpatJobs, Items),
+      notes => ["Medians over the rounds; % of expat: expat's time over "
+                "stanza's (100% would be expat's speed). raw expat includes "
+                "the stream header and end tag (under 300 bytes)."]}.
+
+expat_rows({none, Why}, _Items) ->
+    [["-", "-", undefined, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why]];
+expat_rows(Jobs, Items) ->
+    [expat_cells(J, Items) || J <- Jobs].
+
+expat_cells(#{shape := Shape, chunking := C, failed := Why}, _Items) ->
+    [shape_name(#{shape => Shape}), chunk_text(#{chunking => C}), undefined,
+     undefined, undefined, undefined, undefined, Why];
+expat_cells(#{shape := Shape, chunking := C, secs := Secs}, Items) ->
+    Expat = median(Secs) * 1000,
+    Like = #{shape => Shape, size => full, chunking => C},
+    [Pull, Push] = [case find(Items, Like#{lib => L}) of
+                        #{status := ok} = I -> median(seconds(I)) * 1000;
+                        _ -> undefined
+                    end || L <- [stanza_nif, stanza_push_self]],
+    [shape_name(#{shape => Shape}), chunk_text(#{chunking => C}), Expat,
+     Pull, share(Expat, Pull), Push, share(Expat, Push), ""].
+
+share(Expat, Ms) when is_number(Ms), Ms > 0 -> Expat / Ms;
+share(_, _) -> undefined.
 
 %% The noise floor of the hold measurement: Erlang code yields to the
 %% scheduler every few thousand reductions (well under 1 ms), so a

@@ -18,7 +18,7 @@
 -module(stanza_bench_parse).
 
 -export([context/1, measure/1, table/2, goals/1, delivery/1, cleanup/1,
-         ratio/3]).
+         ratio/3, find_raw_expat/1, raw_expat_seconds/3]).
 
 -export_type([context/0, row/0]).
 
@@ -83,6 +83,9 @@ stream_file(Stream) ->
     ok = file:write_file(File, Stream),
     File.
 
+%% @doc The bench/raw_expat program (the `raw_expat' option, or found
+%% beside the build), or `none'.
+-spec find_raw_expat(map()) -> file:filename() | none.
 find_raw_expat(#{raw_expat := Path}) ->
     case filelib:is_regular(Path) of
         true -> filename:absname(Path);
@@ -436,6 +439,13 @@ raw_expat(Mode, #{raw_expat := Exe, stream_file := File,
     Args = Flags ++ [File, "2", integer_to_list(Chunk)],
     External = fun() -> lists:last(expat_seconds(Exe, Args, 2)) end,
     {ok, (stream_input(Ctx))#{external => External}}.
+
+%% @doc Seconds bare expat (NS mode, no-op callbacks) takes on a file in
+%% Chunk-byte pieces: the second of two parses, the first warming the
+%% caches.
+-spec raw_expat_seconds(file:filename(), file:filename(), pos_integer()) -> float().
+raw_expat_seconds(Exe, File, Chunk) ->
+    lists:last(expat_seconds(Exe, [File, "2", integer_to_list(Chunk)], 2)).
 
 expat_seconds(Exe, Args, Runs) ->
     case run_program(Exe, Args) of

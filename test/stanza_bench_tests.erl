@@ -208,7 +208,7 @@ failing_library() ->
            after stanza_bench_parse:cleanup(Ctx)
            end,
     #{rows := Headline} = stanza_bench_headline:table([{parse, #{data => Rows}}]),
-    [_, #{rows := BigRows}, _] =
+    [_, #{rows := BigRows}, _, _] =
         stanza_bench_big:tables(#{runs => 1, repeats => 2000, roster_items => 100,
                                   chunks => [whole, 65536], libs => [stanza_nif, exml]}),
     #{rows := [LinearRow]} = stanza_bench_linear:run(#{stanza_mb => 0.05, runs => 1,
