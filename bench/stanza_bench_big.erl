@@ -76,7 +76,7 @@ tables(Opts0) ->
     {Timed, Floor, ExpatTimed} =
         try
             lists:foldl(fun(R, {Acc, Controls, Ex}) ->
-                                {round(R, Runs, Acc), [control() | Controls],
+                                {round(R, Runs, Acc), [stanza_bench_hold:control() | Controls],
                                  expat_round(Ex)}
                         end, {Warm, [], Expat}, lists:seq(1, Runs))
         after
@@ -165,33 +165,6 @@ expat_cells(#{shape := Shape, chunking := C, secs := Secs}, Items) ->
 share(Expat, Ms) when is_number(Ms), Ms > 0 -> Expat / Ms;
 share(_, _) -> undefined.
 
-%% The noise floor of the hold measurement: Erlang code yields to the
-%% scheduler every few thousand reductions (well under 1 ms), so a
-%% long_schedule report about a process that runs only Erlang code is time
-%% the operating system took the scheduler thread away (other programs on
-%% a shared machine). Measured once per round, in the same conditions.
-control() ->
-    Self = self(),
-    {Pid, MRef} = spawn_monitor(fun() ->
-                                        receive go -> ok end,
-                                        spin(erlang:monotonic_time(millisecond) + 300),
-                                        Self ! {spun, self()}
-                                end),
-    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
-    Pid ! go,
-    receive {spun, Pid} -> ok end,
-    settle(Pid),
-    {Hold, _} = longest([Pid], {0, none}),
-    restore(Previous),
-    erlang:demonitor(MRef, [flush]),
-    Hold.
-
-spin(Until) ->
-    case erlang:monotonic_time(millisecond) >= Until of
-        true -> ok;
-        false -> _ = lists:sum(lists:seq(1, 100)), spin(Until)
-    end.
-
 %%--------------------------------------------------------------------
 %% The rows
 
@@ -241,7 +214,7 @@ round(Round, Runs, Items) ->
     Done.
 
 run_item(#{status := ok, impl := Lib, chunks := Chunks, runs := Runs} = Item, Dot) ->
-    try once(Lib, Chunks) of
+    try stanza_bench_hold:run(Lib, Chunks) of
         Run ->
             _ = Dot andalso progress(".", []),
             Item#{runs := [Run | Runs]}
@@ -252,118 +225,6 @@ run_item(#{status := ok, impl := Lib, chunks := Chunks, runs := Runs} = Item, Do
     end;
 run_item(Item, _Dot) ->
     Item.
-
-%%--------------------------------------------------------------------
-%% One run: a worker process owns the parser; this process watches
-%% long_schedule reports and tells the worker when to go on, so that each
-%% report falls in the operation that caused it.
-
-once(Lib, Chunks) ->
-    Self = self(),
-    true = erlang:garbage_collect(),
-    {Worker, MRef} = spawn_monitor(fun() ->
-                                          stanza_bench_util:quiet_worker(
-                                            fun() -> worker(Self, Lib, Chunks) end)
-                                  end),
-    Watched = receive
-                  {ready, Worker, Others} -> [Worker | Others];
-                  {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
-              end,
-    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
-    try phases(Worker, MRef, Watched, #{})
-    after restore(Previous)
-    end.
-
-phases(Worker, MRef, Watched, Acc) ->
-    Worker ! next,
-    receive
-        {phase, Worker, Op, Figures} ->
-            settle(Worker),
-            Hold = longest(Watched, {0, none}),
-            phases(Worker, MRef, Watched, Acc#{Op => Figures#{hold => Hold}});
-        {finished, Worker, Seconds} ->
-            erlang:demonitor(MRef, [flush]),
-            Acc#{seconds => Seconds};
-        {'DOWN', MRef, process, Worker, Why} ->
-            _ = longest(Watched, {0, none}),
-            erlang:error({run_died, Why})
-    end.
-
-%% A long_schedule report is sent when the process is scheduled out: once
-%% the worker waits for the next step, the reports about the step it
-%% finished are in this process's mailbox.
-settle(Worker) ->
-    case erlang:process_info(Worker, status) of
-        {status, waiting} -> ok;
-        undefined -> ok;
-        _ -> erlang:yield(), settle(Worker)
-    end.
-
-%% {Longest hold in ms (0 when none reached 1 ms), where it ended}.
-longest(Watched, {Max, Where} = Acc) ->
-    receive
-        {monitor, Who, long_schedule, Info} ->
-            Ms = proplists:get_value(timeout, Info, 0),
-            case lists:member(Who, Watched) andalso Ms > Max of
-                true -> longest(Watched, {Ms, proplists:get_value(out, Info)});
-                false -> longest(Watched, Acc)
-            end
-    after 0 ->
-            {Max, Where}
-    end.
-
-restore(undefined) ->
-    _ = erlang:system_monitor(undefined),
-    ok;
-restore({Pid, Options}) ->
-    _ = erlang:system_monitor(Pid, Options),
-    ok.
-
-worker(Coordinator, #{new := New, feed := Feed, subjects := Subjects} = Lib, Chunks) ->
-    {P0, 0} = Feed(New(), stanza_bench_libs:header()),
-    Coordinator ! {ready, self(), Subjects(P0)},
-    step(),
-    T0 = erlang:monotonic_time(),
-    {P1, Stanzas, LongestCall} = feed_timed(Feed, P0, Chunks),
-    Seconds = since(T0),
-    1 = Stanzas,
-    phase(Coordinator, parse, #{longest_call => LongestCall}),
-    P2 = case Lib of
-             #{reset := Reset} ->
-                 {ResetMs, ok} = timed(fun() -> Reset(P1) end),
-                 phase(Coordinator, reset, #{longest_call => ResetMs}),
-                 P1;
-             #{} ->
-                 P1
-         end,
-    {CloseMs, ok} = timed(fun() -> (maps:get(close, Lib))(P2) end),
-    phase(Coordinator, close, #{longest_call => CloseMs}),
-    {GcMs, true} = timed(fun erlang:garbage_collect/0),
-    phase(Coordinator, gc, #{longest_call => GcMs}),
-    Coordinator ! {finished, self(), Seconds}.
-
-phase(Coordinator, Op, Figures) ->
-    Coordinator ! {phase, self(), Op, Figures},
-    step().
-
-step() ->
-    receive next -> ok end.
-
-feed_timed(Feed, P, Chunks) ->
-    stanza_bench_util:feed_chunks(
-      fun(C, {P0, N0, Max}) ->
-              {Ms, {P1, N}} = timed(fun() -> Feed(P0, C) end),
-              {P1, N0 + N, max(Max, Ms)}
-      end, {P, 0, 0.0}, Chunks).
-
-timed(Fun) ->
-    T0 = erlang:monotonic_time(),
-    Result = Fun(),
-    {since(T0) * 1000, Result}.
-
-since(T0) ->
-    Native = erlang:monotonic_time() - T0,
-    max(erlang:convert_time_unit(Native, native, nanosecond), 1) / 1.0e9.
 
 %%--------------------------------------------------------------------
 %% Tearing down a parser in the middle of a big stanza
@@ -379,8 +240,8 @@ teardown({Shape, Full, _Half, _Text}, {LibKey, Lib}) ->
              [Shape, stanza_bench_libs:label(LibKey)]),
     Part = binary:part(Full, 0, byte_size(Full) - ?TAIL),
     Result = try
-                 #{close => mid_stanza(Lib, Part, close),
-                   drop => mid_stanza(Lib, Part, drop)}
+                 #{close => stanza_bench_hold:mid_stanza(Lib, Part, close),
+                   drop => stanza_bench_hold:mid_stanza(Lib, Part, drop)}
              catch
                  Class:Reason:Stack ->
                      #{failed => stanza_bench_util:failure(Class, Reason, Stack)}
@@ -391,49 +252,6 @@ teardown({Shape, Full, _Half, _Text}, {LibKey, Lib}) ->
                                flat("close held ~B ms, drop + gc held ~B ms", [C, D])
                        end]),
     Result#{shape => Shape, lib => LibKey, status => ok}.
-
-%% The longest hold while closing (or dropping and garbage collecting) a
-%% parser that holds all of the stanza but its end.
-mid_stanza(Lib, Part, How) ->
-    Self = self(),
-    {Worker, MRef} = spawn_monitor(fun() ->
-                                          stanza_bench_util:quiet_worker(
-                                            fun() -> mid_worker(Self, Lib, Part, How) end)
-                                  end),
-    receive
-        {ready, Worker, _} -> ok;
-        {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
-    end,
-    Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
-    try
-        #{How := #{hold := Hold}} = phases(Worker, MRef, [Worker], #{}),
-        Hold
-    after restore(Previous)
-    end.
-
-mid_worker(Coordinator, #{close := Close} = Lib, Part, How) ->
-    ok = half_parsed(Lib, Part),
-    Coordinator ! {ready, self(), []},
-    step(),
-    case How of
-        close ->
-            {Ms, ok} = timed(fun() -> Close(erase(parser)) end),
-            phase(Coordinator, close, #{longest_call => Ms});
-        drop ->
-            %% The parser is only in the process dictionary: once erased,
-            %% nothing refers to it and the collection frees it.
-            _ = erase(parser),
-            {Ms, true} = timed(fun erlang:garbage_collect/0),
-            phase(Coordinator, drop, #{longest_call => Ms})
-    end,
-    Coordinator ! {finished, self(), 0.0}.
-
-half_parsed(#{new := New, feed := Feed}, Part) ->
-    {P0, 0} = Feed(New(), stanza_bench_libs:header()),
-    P1 = stanza_bench_util:feed_chunks(fun(C, P) -> {P2, 0} = Feed(P, C), P2 end,
-                                       P0, [Part]),
-    undefined = put(parser, P1),
-    ok.
 
 %%--------------------------------------------------------------------
 %% Tables
