@@ -1,12 +1,15 @@
 %% @doc The benchmark: stanza against the libraries a user would pick
 %% instead, measured in one run on one corpus, ratios first.
 %%
-%% From the command line (what `make bench' runs):
+%% This module and the rest of bench/ are compiled only in rebar3's
+%% `bench' and `test' profiles: they are not part of the stanza
+%% application (bench/README.md). From the command line (what `make bench'
+%% runs):
 %% ```
-%% erl -noshell -pa _build/default/lib/stanza/ebin \
+%% erl -noshell -pa _build/bench/lib/stanza/ebin \
 %%     -eval 'stanza_bench_suite:main("--size 8 --chunk 4096 --out bench.md")'
 %% '''
-%% From `rebar3 shell':
+%% From `rebar3 as bench shell':
 %% ```
 %% 1> stanza_bench_suite:run().
 %% 2> stanza_bench_suite:run(#{size => 2, runs => 3, sections => [parse, memory]}).
@@ -16,17 +19,24 @@
 %% <li>`parse': throughput of every parser on the corpus (stanza_bench_parse);</li>
 %% <li>`memory': memory per parser, idle and after a stream header
 %%   (stanza_bench_memory);</li>
+%% <li>`big': a 10 MB stanza and a 10,000-item roster: throughput, holds
+%%   per operation, linearity, bare expat (stanza_bench_big);</li>
 %% <li>`scheduler': the longest scheduler hold while parsing one 10 MB
 %%   stanza in one chunk (stanza_bench_sched);</li>
 %% <li>`chunking': a 1 MB stanza in 1 KB chunks, and twice that
 %%   (stanza_bench_linear);</li>
 %% <li>`serializer': element to bytes (stanza_bench_xml);</li>
 %% <li>`ids': ids, duplicate suppression and request tracking against ETS
-%%   (stanza_bench_ids).</li>
+%%   (stanza_bench_ids);</li>
+%% <li>`tls', `jid': registered for stanza_bench_tls and stanza_bench_jid,
+%%   reported as not built until those modules exist.</li>
 %% </ul>
+%% The report ends with the goals of issue 15 as `met' / `NOT met' lines
+%% (stanza_bench_goals). A section module's contract is in registry/0.
 %% Options and their flags: `size' (`--size MB', generated corpus, default
 %% 8), `chunk' (`--chunk BYTES' per parse call, default 4096), `runs'
-%% (`--runs N' timed runs per row, default 5), `file' (`--file PATH', a
+%% (`--runs N' timed runs per row, default 5), `file' (`--corpus PATH' or
+%% `--file PATH', a
 %% captured stream or a file of stanzas instead of the generated corpus),
 %% `out' (`--out FILE.md': also write the report as Markdown to FILE.md,
 %% as CSV to FILE.csv and the parse ratios as an SVG bar chart to
