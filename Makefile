@@ -30,7 +30,7 @@ test:
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
-	$(REBAR) dialyzer
+	$(MAKE) dialyzer
 	test/dep_app/check
 
 ## The C cores alone (no BEAM): the XML core, the serializer, the driver's
@@ -183,22 +183,27 @@ soak:
 eunit:
 	$(REBAR) eunit
 
+# The bench profile compiles src/ and bench/ (rebar.config), so one
+# Dialyzer run covers the library and the benchmark suite.
 dialyzer:
-	$(REBAR) dialyzer
+	$(REBAR) as bench dialyzer
 
 dep-test:
 	test/dep_app/check
 
-## Benchmark: builds everything, prints the report (progress on stderr)
-## and writes it to $(BENCH_OUT) (Markdown), .csv and .svg beside it.
-## BENCH_OPTS is passed to stanza_bench:main/1, e.g.
-## BENCH_OPTS='--size 16 --chunk 1024 --runs 7' or '--only parse,memory'.
+## Benchmark: the comparison suite in bench/ (bench/README.md), compiled
+## only in rebar3's bench profile, never part of the stanza application.
+## Prints the report (a progress line per row on stderr) and writes it to
+## $(BENCH_OUT) (Markdown), .csv and .svg beside it. BENCH_OPTS is passed
+## to stanza_bench_suite:main/1, e.g. BENCH_OPTS='--size 4 --runs 7',
+## '--only parse,big' or '--corpus capture.xml'.
 BENCH_OPTS ?=
 BENCH_OUT  ?= _build/bench/bench.md
+BENCH_EBIN  = _build/bench/lib/stanza/ebin
 bench: bench/raw_expat
 	@scripts/ensure-packages bench
-	$(REBAR) compile
-	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) -eval 'stanza_bench_suite:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
 
 # Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c
