@@ -96,11 +96,8 @@ check-jid:
 .PHONY: bench-jid
 bench-jid:
 	@scripts/ensure-packages bench
-	$(REBAR) compile
-	@mkdir -p _build/bench-jid
-	erlc -o _build/bench-jid bench/stanza_bench_jid.erl
-	$(ERL) -noshell -pa $(EBIN) -pa _build/bench-jid \
-	  -eval 'stanza_bench_jid:run(#{}), halt().'
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) -eval 'stanza_bench_jid:run(#{}), halt().'
 
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
@@ -222,8 +219,6 @@ clean:
 FXML_BENCH_OPTS ?= 8 4096 7
 bench-fast-xml:
 	@scripts/ensure-packages bench
-	$(REBAR) compile
-	@mkdir -p _build/bench
-	erlc -o _build/bench bench/fxml_compat_bench.erl
-	$(ERL) -noshell -pa $(EBIN) _build/bench \
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) \
 	  -eval 'fxml_compat_bench:main("$(FXML_BENCH_OPTS)")'

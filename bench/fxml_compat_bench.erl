@@ -15,6 +15,7 @@
 %% Run inside the peers.
 -export([which/0, stream/1, parse_elements/1, elements/1, serialize/1]).
 
+-spec main(string()) -> no_return().
 main(Args) ->
     [Mb, Chunk, Runs] = [list_to_integer(A) || A <- string:lexemes(Args, " ")],
     Stream = stanza_corpus:stream(Mb * 1000000),
@@ -38,8 +39,9 @@ main(Args) ->
                   [byte_size(Stream) / 1.0e6, Chunk, Runs]),
         io:format("| job | fast_xml 1.1.49 | compat on stanza | ratio |~n"
                   "|---|---|---|---|~n"),
-        [row(Label, F, A, Bytes, Runs, Real, Ours)
-         || {Label, F, A, Bytes} <- Rows]
+        lists:foreach(fun({Label, F, A, Bytes}) ->
+                              row(Label, F, A, Bytes, Runs, Real, Ours)
+                      end, Rows)
     after
         peer:stop(Real),
         peer:stop(Ours)
@@ -72,7 +74,7 @@ our_paths() ->
 
 peer(Args) ->
     {ok, Peer, _} = peer:start(#{connection => standard_io, args => Args,
-                                 env => [{"ERL_LIBS", false}]}),
+                                 env => [{"ERL_LIBS", ""}]}),
     {Mod, Bin, File} = code:get_object_code(?MODULE),
     {module, Mod} = peer:call(Peer, code, load_binary, [Mod, File, Bin]),
     Peer.
@@ -84,9 +86,11 @@ call(Peer, F, A) ->
 %% In the peers: each returns seconds (or, for which/0, where the
 %% modules come from).
 
+-spec which() -> {term(), term()}.
 which() ->
     {code:which(fxml_stream), code:which(fxml)}.
 
+-spec stream([binary()]) -> float().
 stream(Chunks) ->
     fresh(fun() ->
                   S0 = fxml_stream:new(self(), infinity),
@@ -101,9 +105,11 @@ stream(Chunks) ->
                   seconds(T1 - T0)
           end).
 
+-spec parse_elements([binary()]) -> [term()].
 parse_elements(Stanzas) ->
     [fxml_stream:parse_element(S) || S <- Stanzas].
 
+-spec elements([binary()]) -> float().
 elements(Stanzas) ->
     fresh(fun() ->
                   T0 = erlang:monotonic_time(),
@@ -111,6 +117,7 @@ elements(Stanzas) ->
                   seconds(erlang:monotonic_time() - T0)
           end).
 
+-spec serialize([term()]) -> float().
 serialize(Els) ->
     fresh(fun() ->
                   T0 = erlang:monotonic_time(),
