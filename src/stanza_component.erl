@@ -77,7 +77,9 @@
 %% `queue_max'; `connect_timeout' (5000 ms); `handshake_timeout' (10000
 %% ms, from the TCP connect to the server's `<handshake/>');
 %% `ping_interval' (30000 ms or `infinity'); `ping_timeout' (10000 ms);
-%% `codec' (stanza_component_codec by default).
+%% `codec' (stanza_component_codec by default); `measure_codec' (`false'
+%% default; `true' adds `codec_us' to stats/1: the time spent parsing and
+%% serializing, for `make load').
 %%
 %% start_link/1 returns `{ok, Pid}' once the first handshake is done. If
 %% it fails: without `reconnect', `{error, Reason}'; with `reconnect',
@@ -112,7 +114,7 @@
                      handshake_timeout => timeout(),
                      ping_interval => pos_integer() | infinity,
                      ping_timeout => pos_integer(),
-                     codec => module()}.
+                     codec => module(), measure_codec => boolean()}.
 -type reason() :: atom() | {stream_error, atom() | binary()}
                 | {not_well_formed, term()} | {restricted_xml, atom()}
                 | {socket_error, term()}.
@@ -153,6 +155,8 @@
              queue_len = 0 :: non_neg_integer(),
              queue_max :: non_neg_integer(),
              dedup :: stanza_dedup:table() | undefined,
+             %% time spent in the codec (native units), with measure_codec
+             codec_ns :: integer() | undefined,
              stats = #{} :: #{atom() => non_neg_integer()}}).
 
 %%====================================================================
@@ -231,7 +235,8 @@ start_link(Opts) when is_map(Opts) ->
 
 %% @doc Counters: stanzas `in' (delivered to the owner), `out' (written to
 %% the socket), `duplicates' (dropped by dedup), `connects' (handshakes
-%% done), `queued' (now waiting to be sent), `refused' (queue_full).
+%% done), `queued' (now waiting to be sent), `refused' (queue_full), and
+%% with `measure_codec', `codec_us' (microseconds spent in the codec).
 -spec stats(pid()) -> #{atom() => non_neg_integer()}.
 stats(Pid) ->
     gen_server:call(Pid, stats).
@@ -267,6 +272,10 @@ new_state(Owner, Opts) ->
         ping_timeout = maps:get(ping_timeout, Opts, 10000),
         queue_max = maps:get(queue_max, Opts, 1000),
         dedup = dedup(maps:get(dedup, Opts, false)),
+        codec_ns = case maps:get(measure_codec, Opts, false) of
+                       true -> 0;
+                       false -> undefined
+                   end,
         stats = #{in => 0, out => 0, duplicates => 0, connects => 0,
                   refused => 0}}.
 
@@ -303,8 +312,12 @@ handle_call(await, From, St) ->
 handle_call({owner, Pid}, _From, St = #st{owner_ref = Ref}) ->
     true = erlang:demonitor(Ref, [flush]),
     {reply, ok, St#st{owner = Pid, owner_ref = erlang:monitor(process, Pid)}};
-handle_call(stats, _From, St = #st{stats = Stats, queue_len = Queued}) ->
-    {reply, Stats#{queued => Queued}, St};
+handle_call(stats, _From, St = #st{stats = Stats, queue_len = Queued, codec_ns = Ns}) ->
+    Codec = case Ns of
+                undefined -> #{};
+                _ -> #{codec_us => erlang:convert_time_unit(Ns, native, microsecond)}
+            end,
+    {reply, maps:merge(Stats#{queued => Queued}, Codec), St};
 handle_call(stop, _From, St) ->
     {stop, normal, ok, St}.
 
@@ -380,9 +393,14 @@ hex_digit(N) -> $a + N - 10.
 %% Receiving
 %%====================================================================
 
-received(Data, St = #st{codec = Codec, parser = Parser}) ->
+received(Data, St = #st{codec = Codec, parser = Parser, codec_ns = undefined}) ->
     {Events, Parser1} = Codec:parse(Parser, Data),
-    events(Events, St#st{parser = Parser1}).
+    events(Events, St#st{parser = Parser1});
+received(Data, St = #st{codec = Codec, parser = Parser, codec_ns = Ns}) ->
+    T0 = erlang:monotonic_time(),
+    {Events, Parser1} = Codec:parse(Parser, Data),
+    Spent = erlang:monotonic_time() - T0,
+    events(Events, St#st{parser = Parser1, codec_ns = Ns + Spent}).
 
 events([], St) ->
     St;
@@ -508,9 +526,14 @@ condition(Bin) ->
 %% Sending
 %%====================================================================
 
-send(Packet, St = #st{codec = Codec}) ->
+send(Packet, St = #st{codec = Codec, codec_ns = Ns}) ->
+    T0 = case Ns of undefined -> 0; _ -> erlang:monotonic_time() end,
     try Codec:encode(Packet) of
-        Bin -> send_bin(iolist_to_binary(Bin), St)
+        Bin when Ns =:= undefined -> send_bin(iolist_to_binary(Bin), St);
+        Bin ->
+            Bin1 = iolist_to_binary(Bin),
+            Spent = erlang:monotonic_time() - T0,
+            send_bin(Bin1, St#st{codec_ns = Ns + Spent})
     catch
         error:{badxml, _, _} = Bad -> {reply, {error, Bad}, St}
     end.
@@ -655,7 +678,15 @@ dedup(false) -> undefined;
 dedup(true) -> stanza_dedup:new();
 dedup(Opts) when is_map(Opts) -> stanza_dedup:new(Opts).
 
+%% Parsed attributes have binary names but in the legacy (string) format.
 attr(Name, Attrs) ->
+    case lists:keyfind(Name, 1, Attrs) of
+        {_, V} -> to_bin(V);
+        false when Attrs =/= [], is_list(element(1, hd(Attrs))) -> legacy_attr(Name, Attrs);
+        false -> undefined
+    end.
+
+legacy_attr(Name, Attrs) ->
     case stanza_xml:get_attr(Name, Attrs) of
         {value, V} -> to_bin(V);
         false -> undefined
