@@ -183,7 +183,7 @@ EXAMPLE_SECONDS ?= 0
 examples-build:
 	$(REBAR) as test compile
 	@mkdir -p $(EXAMPLES_OUT)
-	$(ERLC) -pa _build/test/lib/stanza/ebin -o $(EXAMPLES_OUT) examples/echo_component/echo_component.erl
+	$(ERLC) -pa _build/test/lib/stanza/ebin -o $(EXAMPLES_OUT) examples/echo_component/echo_component.erl examples/echo_component/echo_example.erl
 
 example-echo:
 	@scripts/ensure-packages load
