@@ -331,7 +331,8 @@ handle_cast(_Msg, St) ->
 handle_info({tcp, Sock, Data}, St = #st{sock = Sock}) ->
     {noreply, received(Data, St#st{rx = true})};
 handle_info({tcp_passive, Sock}, St = #st{sock = Sock}) ->
-    ok = inet:setopts(Sock, [{active, ?ACTIVE_N}]),
+    %% a socket closed meanwhile says so with tcp_closed, next
+    _ = inet:setopts(Sock, [{active, ?ACTIVE_N}]),
     {noreply, St};
 handle_info({tcp_closed, Sock}, St = #st{sock = Sock}) ->
     {noreply, lost(closed, St)};
@@ -535,7 +536,9 @@ send(Packet, St = #st{codec = Codec, codec_ns = Ns}) ->
             Spent = erlang:monotonic_time() - T0,
             send_bin(Bin1, St#st{codec_ns = Ns + Spent})
     catch
-        error:{badxml, _, _} = Bad -> {reply, {error, Bad}, St}
+        %% the caller's term, not the connection, is wrong: say so, go on
+        error:{badxml, _, _} = Bad -> {reply, {error, Bad}, St};
+        error:Other -> {reply, {error, {badxml, Packet, Other}}, St}
     end.
 
 send_bin(Bin, St = #st{phase = connected, sock = Sock, stats = Stats}) ->

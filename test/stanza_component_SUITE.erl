@@ -25,7 +25,8 @@
          echo_example/1, echo_example_fast_xml/1, reconnect_after_restart/1]).
 -export([garbage/1, oversized/1, stream_error_in_handshake/1,
          stream_error_later/1, silent_in_handshake/1, silent_later/1,
-         closed/1, refused/1, duplicates/1, fills_id/1,
+         closed/1, refused/1, retries_until_up/1, legacy_format/1,
+         duplicates/1, fills_id/1,
          not_connected/1, owner_exit/1]).
 
 -define(DOMAIN, "echo.localhost").
@@ -40,8 +41,8 @@ all() -> [{group, fake}, {group, ejabberd}].
 groups() ->
     [{fake, [], [garbage, oversized, stream_error_in_handshake,
                  stream_error_later, silent_in_handshake, silent_later,
-                 closed, refused, duplicates, fills_id, not_connected,
-                 owner_exit]},
+                 closed, refused, retries_until_up, duplicates, fills_id,
+                 not_connected, owner_exit, legacy_format]},
      %% reconnect_after_restart restarts ejabberd: it runs last
      {ejabberd, [], [handshake, wrong_secret, unknown_domain, tutorial_component,
                      echo_example, echo_example_fast_xml, reconnect_after_restart]}].
@@ -267,6 +268,31 @@ refused(_Config) ->
     ok = stanza_component:stop(S2),
     ok = stanza_component:stop(S).
 
+%% Refused first, then the server appears on that port: the component
+%% finds it by itself and says connected.
+retries_until_up(_Config) ->
+    {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, Port} = inet:port(L),
+    ok = gen_tcp:close(L),
+    {ok, S} = auto(Port, #{reconnect => #{min_ms => 50, max_ms => 200}}),
+    timer:sleep(300),
+    {Port, _} = fake_on(Port, [header, handshake, {send, <<"<message id='late'/>">>}, hold]),
+    connected = receive_event(S, 5000),
+    #received_packet{id = <<"late">>} = receive_packet(),
+    ok = stanza_component:stop(S).
+
+%% raw_packet in 2.x's form; the record's fields stay binaries and strings.
+legacy_format(_Config) ->
+    {Port, _} = fake([header, handshake,
+                      {send, <<"<iq from='a@b/c' id='q1' type='get'><query xmlns='urn:q'/></iq>">>},
+                      hold]),
+    {ok, S} = auto(Port, #{format => legacy}),
+    connected = receive_event(S, 5000),
+    #received_packet{packet_type = iq, type_attr = "get", from = <<"a@b/c">>, id = <<"q1">>,
+                     queryns = <<"urn:q">>,
+                     raw_packet = {xmlelement, "iq", [{"from", "a@b/c"} | _], _}} = receive_packet(),
+    ok = stanza_component:stop(S).
+
 duplicates(_Config) ->
     Msg = <<"<message from='a@b/c' id='dup1' type='chat'><body>1</body></message>">>,
     Other = <<"<message from='a@b/c' id='dup2' type='chat'><body>2</body></message>">>,
@@ -294,6 +320,10 @@ fills_id(_Config) ->
                     S, {xmlelement, "iq", [{"type", "get"}, {"id", "given"}], []}),
     Sent2 = receive {fake_received, D2} -> D2 after 5000 -> error(nothing_sent) end,
     {match, _} = re:run(Sent2, "<iq type='get' id='given'/>"),
+    %% a term that is no XML is refused, the connection stays up
+    {error, {badxml, _, _}} = stanza_component:send_packet(
+                                S, {xmlel, <<"a b">>, [{<<"id">>, <<"1">>}], []}),
+    #{out := 2} = stanza_component:stats(S),
     ok = stanza_component:stop(S).
 
 not_connected(_Config) ->
@@ -385,8 +415,11 @@ collect(Port, Acc) ->
 %%   close         close the socket
 %%   hold          keep the socket open, silent, until the client goes
 fake(Script) ->
-    {ok, L} = gen_tcp:listen(0, [binary, {ip, {127, 0, 0, 1}}, {active, false},
-                                 {reuseaddr, true}]),
+    fake_on(0, Script).
+
+fake_on(Wanted, Script) ->
+    {ok, L} = gen_tcp:listen(Wanted, [binary, {ip, {127, 0, 0, 1}}, {active, false},
+                                      {reuseaddr, true}]),
     {ok, Port} = inet:port(L),
     Pid = spawn_link(fun() ->
                              {ok, Sock} = gen_tcp:accept(L, 10000),
