@@ -23,7 +23,7 @@ test:
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
-	$(REBAR) ct
+	$(REBAR) ct --dir test
 	$(REBAR) dialyzer
 	test/dep_app/check
 

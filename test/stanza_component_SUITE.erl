@@ -26,7 +26,7 @@
 -export([garbage/1, oversized/1, stream_error_in_handshake/1,
          stream_error_later/1, silent_in_handshake/1, silent_later/1,
          closed/1, refused/1, retries_until_up/1, legacy_format/1,
-         duplicates/1, fills_id/1,
+         duplicates/1, fills_id/1, new_owner/1,
          not_connected/1, owner_exit/1]).
 
 -define(DOMAIN, "echo.localhost").
@@ -42,7 +42,7 @@ groups() ->
     [{fake, [], [garbage, oversized, stream_error_in_handshake,
                  stream_error_later, silent_in_handshake, silent_later,
                  closed, refused, retries_until_up, duplicates, fills_id,
-                 not_connected, owner_exit, legacy_format]},
+                 not_connected, owner_exit, legacy_format, new_owner]},
      %% reconnect_after_restart restarts ejabberd: it runs last
      {ejabberd, [], [handshake, wrong_secret, unknown_domain, tutorial_component,
                      echo_example, echo_example_fast_xml, reconnect_after_restart]}].
@@ -332,6 +332,28 @@ not_connected(_Config) ->
     {error, not_connected} = stanza_component:handshake(S),
     {error, not_connected} = stanza_component:send_packet(S, message(?DOMAIN, "a@b", <<"x">>)),
     ok = stanza_component:stop(S).
+
+%% After set_controlling_process/2 the packets go to the new owner only.
+new_owner(_Config) ->
+    {Port, _} = fake([header, handshake, {recv, <<"</message>">>},
+                      {send, <<"<message id='for-the-new-owner'/>">>}, hold]),
+    {ok, S} = auto(Port, #{}),
+    connected = receive_event(S, 5000),
+    Test = self(),
+    Owner = spawn_link(fun() ->
+                               receive #received_packet{id = Id} -> Test ! {new_owner_got, Id}
+                               after 10000 -> Test ! new_owner_timeout
+                               end,
+                               receive stop -> ok end
+                       end),
+    ok = stanza_component:set_controlling_process(S, Owner),
+    _ = stanza_component:send_packet(S, message(?DOMAIN, "a@b", <<"trigger">>)),
+    {new_owner_got, <<"for-the-new-owner">>} = receive {new_owner_got, _} = M -> M;
+                                                        new_owner_timeout -> error(timeout)
+                                                end,
+    receive #received_packet{} = P -> error({old_owner_got, P}) after 200 -> ok end,
+    ok = stanza_component:stop(S),
+    Owner ! stop.
 
 %% The component ends when its owner does; the owner handed over first.
 owner_exit(_Config) ->
