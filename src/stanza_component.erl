@@ -221,8 +221,11 @@ stop(Pid) ->
 start_link(Opts) when is_map(Opts) ->
     Owner = maps:get(owner, Opts, self()),
     {ok, Pid} = gen_server:start_link(?MODULE, {auto, Owner, Opts}, []),
-    Wait = maps:get(connect_timeout, Opts, 5000)
-        + maps:get(handshake_timeout, Opts, 10000) + 5000,
+    Wait = case {maps:get(connect_timeout, Opts, 5000),
+                  maps:get(handshake_timeout, Opts, 10000)} of
+               {C, H} when is_integer(C), is_integer(H) -> C + H + 5000;
+               _ -> infinity
+           end,
     case gen_server:call(Pid, await, Wait) of
         ok -> {ok, Pid};
         {error, Reason} ->
@@ -297,8 +300,10 @@ handle_call({connect, Host, Port}, From, St = #st{phase = idle, auto = false}) -
     {noreply, open(St#st{host = Host, port = Port, waiter = {connect, From}})};
 handle_call({connect, _, _}, _From, St) ->
     {reply, {error, already_connected}, St};
-handle_call(handshake, From, St = #st{phase = opened}) ->
-    {noreply, send_handshake(St#st{waiter = {handshake, From}})};
+handle_call(handshake, From, St = #st{phase = opened, handshake_timeout = Timeout}) ->
+    %% the server's answer is awaited as long as the whole handshake may take
+    St1 = set_timer(Timeout, deadline, St#st{waiter = {handshake, From}}),
+    {noreply, send_handshake(St1)};
 handle_call(handshake, _From, St = #st{phase = connected}) ->
     {reply, {error, already_connected}, St};
 handle_call(handshake, _From, St) ->
