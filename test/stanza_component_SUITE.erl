@@ -21,7 +21,8 @@
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2, init_per_testcase/2,
          end_per_testcase/2]).
--export([handshake/1, wrong_secret/1, unknown_domain/1, tutorial_component/1,
+-export([handshake/1, wrong_secret/1, unknown_domain/1, quiet_but_alive/1,
+         tutorial_component/1,
          echo_example/1, echo_example_fast_xml/1, reconnect_after_restart/1]).
 -export([garbage/1, oversized/1, stream_error_in_handshake/1,
          stream_error_later/1, silent_in_handshake/1, silent_later/1,
@@ -44,7 +45,7 @@ groups() ->
                  closed, refused, retries_until_up, duplicates, fills_id,
                  not_connected, owner_exit, legacy_format, new_owner]},
      %% reconnect_after_restart restarts ejabberd: it runs last
-     {ejabberd, [], [handshake, wrong_secret, unknown_domain, tutorial_component,
+     {ejabberd, [], [handshake, wrong_secret, unknown_domain, quiet_but_alive, tutorial_component,
                      echo_example, echo_example_fast_xml, reconnect_after_restart]}].
 
 init_per_suite(Config) ->
@@ -124,6 +125,21 @@ unknown_domain(Config) ->
     ct:log("unknown domain: ~p", [Result]),
     {error, Reason} = Result,
     true = lists:member(Reason, [host_unknown, not_authorized]),
+    ok = stanza_component:stop(S).
+
+%% A quiet connection to a live server stays up: the component's pings to
+%% its own domain come back through ejabberd and are not delivered.
+quiet_but_alive(Config) ->
+    {ok, S} = stanza_component:start_link(#{host => "127.0.0.1", port => service_port(Config),
+                                            domain => ?DOMAIN, secret => ?SECRET,
+                                            ping_interval => 200, ping_timeout => 1000}),
+    connected = receive_event(S, 5000),
+    receive
+        {stanza_component, S, Event} -> error({unexpected, Event});
+        #received_packet{} = P -> error({ping_delivered, P})
+    after 3000 -> ok
+    end,
+    #{in := 0, connects := 1} = stanza_component:stats(S),
     ok = stanza_component:stop(S).
 
 tutorial_component(Config) ->
