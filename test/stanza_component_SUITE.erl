@@ -26,7 +26,7 @@
          echo_example/1, echo_example_fast_xml/1, reconnect_after_restart/1]).
 -export([garbage/1, oversized/1, stream_error_in_handshake/1,
          stream_error_later/1, silent_in_handshake/1, silent_later/1,
-         closed/1, refused/1, retries_until_up/1, legacy_format/1,
+         closed/1, refused/1, retries_until_up/1, backs_off/1, legacy_format/1,
          duplicates/1, fills_id/1, new_owner/1,
          not_connected/1, owner_exit/1]).
 
@@ -42,7 +42,7 @@ all() -> [{group, fake}, {group, ejabberd}].
 groups() ->
     [{fake, [], [garbage, oversized, stream_error_in_handshake,
                  stream_error_later, silent_in_handshake, silent_later,
-                 closed, refused, retries_until_up, duplicates, fills_id,
+                 closed, refused, retries_until_up, backs_off, duplicates, fills_id,
                  not_connected, owner_exit, legacy_format, new_owner]},
      %% reconnect_after_restart restarts ejabberd: it runs last
      {ejabberd, [], [handshake, wrong_secret, unknown_domain, quiet_but_alive, tutorial_component,
@@ -304,6 +304,33 @@ retries_until_up(_Config) ->
     connected = receive_event(S, 5000),
     #received_packet{id = <<"late">>} = receive_packet(),
     ok = stanza_component:stop(S).
+
+%% A server that accepts and hangs up at once: the retries slow down
+%% (min 50 ms doubling to max 200 ms, each delay in its upper half: about
+%% 8 attempts in 1.2 s; a fixed 50 ms would make about 24).
+backs_off(_Config) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+    {ok, Port} = inet:port(L),
+    Test = self(),
+    Acceptor = spawn_link(fun() -> accept_and_close(L, Test) end),
+    ok = gen_tcp:controlling_process(L, Acceptor),
+    {ok, S} = auto(Port, #{reconnect => #{min_ms => 50, max_ms => 200}}),
+    timer:sleep(1200),
+    ok = stanza_component:stop(S),
+    Attempts = count_accepts(0),
+    ct:log("~b attempts in 1.2 s", [Attempts]),
+    true = Attempts >= 4 andalso Attempts =< 14,
+    unlink(Acceptor),
+    exit(Acceptor, kill).
+
+accept_and_close(L, Test) ->
+    {ok, Sock} = gen_tcp:accept(L),
+    ok = gen_tcp:close(Sock),
+    Test ! accepted,
+    accept_and_close(L, Test).
+
+count_accepts(N) ->
+    receive accepted -> count_accepts(N + 1) after 0 -> N end.
 
 %% raw_packet in 2.x's form; the record's fields stay binaries and strings.
 legacy_format(_Config) ->
