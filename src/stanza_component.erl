@@ -119,9 +119,6 @@
                 | {not_well_formed, term()} | {restricted_xml, atom()}
                 | {socket_error, term()}.
 
--define(NS_ACCEPT, "jabber:component:accept").
--define(NS_STREAMS, "http://etherx.jabber.org/streams").
--define(NS_STREAM_ERRORS, <<"urn:ietf:params:xml:ns:xmpp-streams">>).
 -define(PING_PREFIX, "stz-ping-").
 -define(ACTIVE_N, 100).
 
@@ -372,7 +369,7 @@ open(St = #st{host = Host, port = Port, connect_timeout = Timeout}) ->
             St1 = St#st{sock = Sock, phase = opening,
                         parser = new_parser(St)},
             St2 = set_timer(St1#st.handshake_timeout, deadline, St1),
-            write(Sock, stream_header(St#st.domain), St2);
+            write(Sock, stanza_component_packet:stream_header(St#st.domain), St2);
         {error, Why} ->
             lost(connect_error(Why), St)
     end.
@@ -380,20 +377,9 @@ open(St = #st{host = Host, port = Port, connect_timeout = Timeout}) ->
 connect_error(timeout) -> timeout;
 connect_error(Why) -> {socket_error, Why}.
 
-stream_header(Domain) ->
-    ["<?xml version='1.0'?><stream:stream xmlns='", ?NS_ACCEPT,
-     "' xmlns:stream='", ?NS_STREAMS, "' to='", stanza_xml:crypt(Domain), "'>"].
-
 send_handshake(St = #st{sock = Sock, secret = Secret}) ->
-    Digest = crypto:hash(sha, [St#st.stream_id, Secret]),
-    write(Sock, ["<handshake>", hex(Digest), "</handshake>"],
+    write(Sock, stanza_component_packet:handshake(St#st.stream_id, Secret),
           St#st{phase = handshaking}).
-
-hex(Bin) ->
-    << <<(hex_digit(N))>> || <<N:4>> <= Bin >>.
-
-hex_digit(N) when N < 10 -> $0 + N;
-hex_digit(N) -> $a + N - 10.
 
 %%====================================================================
 %% Receiving
@@ -417,7 +403,7 @@ events([Event | Rest], St) ->
     end.
 
 event({xmlstreamstart, _Name, Attrs}, St = #st{phase = opening}) ->
-    case attr(<<"id">>, Attrs) of
+    case stanza_component_packet:attr(<<"id">>, Attrs) of
         undefined -> {lost, no_stream_id, St};
         Id -> stream_opened(Id, St#st{stream_id = Id})
     end;
@@ -440,7 +426,7 @@ stream_opened(Id, St = #st{waiter = {connect, From}}) ->
 %% A prefixed top-level `error' is the stream's (a stanza never is).
 top_element(El = {_, Name, Attrs, _}, St) ->
     case binary:split(to_bin(Name), <<":">>) of
-        [_Prefix, <<"error">>] -> {lost, stream_error(El), St};
+        [_Prefix, <<"error">>] -> {lost, stanza_component_packet:stream_error(El), St};
         [<<"handshake">>] when St#st.phase =:= handshaking -> {ok, handshake_done(St)};
         _ when St#st.phase =:= connected -> {ok, deliver(El, Attrs, St)};
         _ -> {ok, St}
@@ -464,7 +450,7 @@ deliver(El, Attrs, St = #st{stats = Stats}) ->
             case is_duplicate(El, St) of
                 true -> St#st{stats = bump(duplicates, Stats)};
                 false ->
-                    St#st.owner ! received_packet(El, Attrs),
+                    St#st.owner ! stanza_component_packet:received_packet(El),
                     St#st{stats = bump(in, Stats)}
             end
     end.
@@ -473,60 +459,6 @@ is_duplicate(_El, #st{dedup = undefined}) ->
     false;
 is_duplicate(El, #st{dedup = Table}) ->
     stanza_dedup:seen(Table, stanza_dedup:stanza_key(El)).
-
-received_packet(El = {_, Name, Attrs, Children}, Attrs) ->
-    Type = packet_type(to_bin(Name)),
-    #received_packet{packet_type = Type,
-                     type_attr = case attr(<<"type">>, Attrs) of
-                                     undefined -> undefined;
-                                     T -> binary_to_list(T)
-                                 end,
-                     from = attr(<<"from">>, Attrs),
-                     id = attr(<<"id">>, Attrs),
-                     queryns = case Type of
-                                   iq -> payload_ns(Children);
-                                   _ -> undefined
-                               end,
-                     raw_packet = El}.
-
-packet_type(<<"message">>) -> message;
-packet_type(<<"iq">>) -> iq;
-packet_type(<<"presence">>) -> presence;
-packet_type(Other) -> Other.
-
-payload_ns([{T, _, Attrs, _} | _]) when T =:= xmlel; T =:= xmlelement ->
-    attr(<<"xmlns">>, Attrs);
-payload_ns([_ | Rest]) ->
-    payload_ns(Rest);
-payload_ns([]) ->
-    undefined.
-
-%% <stream:error><not-authorized xmlns='...streams'/></stream:error>
-stream_error({_, _, _, Children}) ->
-    Conditions = [to_bin(Name) || {T, Name, Attrs, _} <- Children,
-                                  T =:= xmlel orelse T =:= xmlelement,
-                                  attr(<<"xmlns">>, Attrs) =:= ?NS_STREAM_ERRORS,
-                                  to_bin(Name) =/= <<"text">>],
-    case Conditions of
-        [Condition | _] -> {stream_error, condition(Condition)};
-        [] -> {stream_error, undefined_condition}
-    end.
-
-%% RFC 6120 4.9.3's conditions as atoms; nothing else becomes an atom.
-condition(Bin) ->
-    Known = [bad_format, bad_namespace_prefix, conflict, connection_timeout,
-             host_gone, host_unknown, improper_addressing,
-             internal_server_error, invalid_from, invalid_namespace,
-             invalid_xml, not_authorized, not_well_formed, policy_violation,
-             remote_connection_failed, reset, resource_constraint,
-             restricted_xml, see_other_host, system_shutdown,
-             undefined_condition, unsupported_encoding, unsupported_feature,
-             unsupported_stanza_type, unsupported_version],
-    Underscored = binary:replace(Bin, <<"-">>, <<"_">>, [global]),
-    case [A || A <- Known, atom_to_binary(A, utf8) =:= Underscored] of
-        [Atom] -> Atom;
-        [] -> Bin
-    end.
 
 %%====================================================================
 %% Sending
@@ -635,8 +567,8 @@ start_ping(St = #st{ping_interval = Interval}) ->
     set_timer(Interval, ping, St#st{rx = false, ping_sent = false}).
 
 is_own_ping(Attrs, #st{domain = Domain}) ->
-    case attr(<<"id">>, Attrs) of
-        <<?PING_PREFIX, _/binary>> -> attr(<<"from">>, Attrs) =:= Domain;
+    case stanza_component_packet:attr(<<"id">>, Attrs) of
+        <<?PING_PREFIX, _/binary>> -> stanza_component_packet:attr(<<"from">>, Attrs) =:= Domain;
         _ -> false
     end.
 
@@ -685,20 +617,6 @@ reconnect(Opts) when is_map(Opts) ->
 dedup(false) -> undefined;
 dedup(true) -> stanza_dedup:new();
 dedup(Opts) when is_map(Opts) -> stanza_dedup:new(Opts).
-
-%% Parsed attributes have binary names but in the legacy (string) format.
-attr(Name, Attrs) ->
-    case lists:keyfind(Name, 1, Attrs) of
-        {_, V} -> to_bin(V);
-        false when Attrs =/= [], is_list(element(1, hd(Attrs))) -> legacy_attr(Name, Attrs);
-        false -> undefined
-    end.
-
-legacy_attr(Name, Attrs) ->
-    case stanza_xml:get_attr(Name, Attrs) of
-        {value, V} -> to_bin(V);
-        false -> undefined
-    end.
 
 bump(Key, Stats) ->
     maps:update_with(Key, fun(N) -> N + 1 end, Stats).
