@@ -196,6 +196,9 @@ clock_ticks() ->
 run_tsung(E, Opts = #{tsung_timeout := Limit}, Name, Round) ->
     Dir = filename:absname(filename:join(["_build", "load",
                                           lists:flatten(io_lib:format("tsung-~s-~b", [Name, Round]))])),
+    %% Tsung names its log directory by the minute: a directory left by an
+    %% earlier run in the same minute would be appended to
+    _ = file:del_dir_r(Dir),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     Scenario = filename:join(Dir, "scenario.xml"),
     ok = file:write_file(Scenario, scenario(E, Opts)),
@@ -265,15 +268,19 @@ tsung_stats(Dir) ->
     Last = maps:from_list(Stats),
     Totals = maps:map(fun(_, V) -> total(V) end, Last),
     #{log => filename:join(Run, "tsung.log"),
-      echo_count => sum_of(<<"tr_echo">>, Stats),
+      echo_count => sample_total(<<"tr_echo">>, Last),
       users => counter_total(<<"users_count">>, Last),
       echo_mean_ms => mean_of(<<"tr_echo">>, Stats),
       errors => maps:filter(fun(K, _) -> is_error(K) end, Totals),
       totals => Totals}.
 
-%% Sample lines carry the interval's count first: their sum is the total.
-sum_of(Name, Stats) ->
-    lists:sum([num(hd(V)) || {N, V} <- Stats, N =:= Name]).
+%% A sample line holds the interval's count first and the count of the
+%% intervals before it last: the last line's two make the total.
+sample_total(Name, Last) ->
+    case maps:get(Name, Last, undefined) of
+        undefined -> 0;
+        Values -> num(hd(Values)) + num(lists:last(Values))
+    end.
 
 mean_of(Name, Stats) ->
     Pairs = [{num(C), num(M)} || {N, [C, M | _]} <- Stats, N =:= Name],
