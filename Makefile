@@ -30,7 +30,8 @@ test:
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
-	$(REBAR) dialyzer
+	$(REBAR) ct --dir test
+	$(MAKE) dialyzer
 	test/dep_app/check
 
 ## The C cores alone (no BEAM): the XML core, the serializer, the driver's
@@ -96,11 +97,8 @@ check-jid:
 .PHONY: bench-jid
 bench-jid:
 	@scripts/ensure-packages bench
-	$(REBAR) compile
-	@mkdir -p _build/bench-jid
-	erlc -o _build/bench-jid bench/stanza_bench_jid.erl
-	$(ERL) -noshell -pa $(EBIN) -pa _build/bench-jid \
-	  -eval 'stanza_bench_jid:run(#{}), halt().'
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) -eval 'stanza_bench_jid:run(#{}), halt().'
 
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
@@ -151,7 +149,8 @@ TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests
                 stanza_exmpp_tests, stanza_xmerl_tests, \
                 stanza_ids_tests, stanza_dedup_tests, stanza_tracker_tests, stanza_ids_prop_tests, \
                 stanza_hostile_tests, stanza_soak_tests, stanza_nif_upgrade_tests, \
-                stanza_jid_tests, stanza_jid_prop_tests]
+                stanza_jid_tests, stanza_jid_prop_tests, \
+                stanza_stream_compat_options_tests, fxml_stream_tests, fxml_tests]
 check-sanitizers:
 	@scripts/ensure-packages test
 	$(REBAR) as test compile
@@ -182,22 +181,27 @@ soak:
 eunit:
 	$(REBAR) eunit
 
+# The bench profile compiles src/ and bench/ (rebar.config), so one
+# Dialyzer run covers the library and the benchmark suite.
 dialyzer:
-	$(REBAR) dialyzer
+	$(REBAR) as bench dialyzer
 
 dep-test:
 	test/dep_app/check
 
-## Benchmark: builds everything, prints the report (progress on stderr)
-## and writes it to $(BENCH_OUT) (Markdown), .csv and .svg beside it.
-## BENCH_OPTS is passed to stanza_bench:main/1, e.g.
-## BENCH_OPTS='--size 16 --chunk 1024 --runs 7' or '--only parse,memory'.
+## Benchmark: the comparison suite in bench/ (bench/README.md), compiled
+## only in rebar3's bench profile, never part of the stanza application.
+## Prints the report (a progress line per row on stderr) and writes it to
+## $(BENCH_OUT) (Markdown), .csv and .svg beside it. BENCH_OPTS is passed
+## to stanza_bench_suite:main/1, e.g. BENCH_OPTS='--size 4 --runs 7',
+## '--only parse,big' or '--corpus capture.xml'.
 BENCH_OPTS ?=
 BENCH_OUT  ?= _build/bench/bench.md
+BENCH_EBIN  = _build/bench/lib/stanza/ebin
 bench: bench/raw_expat
 	@scripts/ensure-packages bench
-	$(REBAR) compile
-	$(ERL) -noshell -pa $(EBIN) -eval 'stanza_bench:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) -eval 'stanza_bench_suite:main("--out $(BENCH_OUT) $(BENCH_OPTS)")'
 
 # Same header probe as c_src/Makefile: configure expat exactly as stanza does.
 bench/raw_expat: bench/raw_expat.c
@@ -207,3 +211,45 @@ bench/raw_expat: bench/raw_expat.c
 clean:
 	$(REBAR) clean
 	rm -rf _build bench/raw_expat
+
+## fast_xml compat: its fxml_stream and fxml against the real fast_xml
+## 1.1.49 (Debian erlang-p1-xml), each in a VM of its own (the module names
+## are the same). A report for doc/migrating-from-fast_xml.md, not one of
+## the benchmark's claims. FXML_BENCH_OPTS: corpus MB, chunk bytes, runs.
+.PHONY: bench-fast-xml
+FXML_BENCH_OPTS ?= 8 4096 7
+bench-fast-xml:
+	@scripts/ensure-packages bench
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) \
+	  -eval 'fxml_compat_bench:main("$(FXML_BENCH_OPTS)")'
+
+## XEP-0114 components (doc/components.md). `make example-echo' starts a
+## private ejabberd on loopback (free ports), the echo component of
+## examples/echo_component, prints how to reach it, and stops both on
+## Ctrl-C (EXAMPLE_SECONDS=N: after N seconds). `make load' runs the
+## tutorial's Tsung test on the echo component, stanza vs fast_xml
+## (test/stanza_component_load.erl); LOAD_OPTS e.g. '--users 400 --msgs 100
+## --rounds 3 --think 0.2'. Writes $(LOAD_OUT).
+.PHONY: example-echo load examples-build
+ERLC         ?= erlc
+EXAMPLES_OUT  = _build/examples
+TEST_EBINS    = $(CURDIR)/_build/test/lib/stanza/ebin $(CURDIR)/_build/test/lib/stanza/test $(CURDIR)/$(EXAMPLES_OUT)
+LOAD_OPTS    ?=
+LOAD_OUT     ?= _build/load/load.md
+EXAMPLE_SECONDS ?= 0
+examples-build:
+	$(REBAR) as test compile
+	@mkdir -p $(EXAMPLES_OUT)
+	$(ERLC) -pa _build/test/lib/stanza/ebin -o $(EXAMPLES_OUT) examples/echo_component/echo_component.erl examples/echo_component/echo_example.erl
+
+example-echo:
+	@scripts/ensure-packages load
+	$(MAKE) examples-build
+	EBINS="$(TEST_EBINS)" EXAMPLE_SECONDS=$(EXAMPLE_SECONDS) examples/echo_component/run
+
+load:
+	@scripts/ensure-packages load
+	$(MAKE) examples-build
+	$(ERL) -noshell -pa $(TEST_EBINS) \
+	  -eval 'stanza_component_load:main("--out $(LOAD_OUT) $(foreach e,$(TEST_EBINS),--ebin $(e)) $(LOAD_OPTS)")'

@@ -275,6 +275,18 @@ static int on_stream_end(void *ctx, const char *name, size_t name_len)
         b, enif_make_tuple2(env, b->atoms->xmlstreamend, name_t));
 }
 
+/* Text between stanzas (stz_options.stream_text): {xmlstreamcdata, Bin}. */
+static int on_stream_text(void *ctx, const char *data, size_t len)
+{
+    nif_builder *b = ctx;
+    ErlNifEnv *env = b->env;
+    ERL_NIF_TERM bin;
+    if (!env || make_bytes(env, data, len, &bin))
+        return -1;
+    return nif_builder_emit(
+        b, enif_make_tuple2(env, b->atoms->xmlstreamcdata, bin));
+}
+
 static int push_frame(nif_builder *b)
 {
     if (b->depth < b->cap)
@@ -381,6 +393,7 @@ stz_builder nif_builder_ops(nif_builder *b)
         .element_end = on_element_end,
         .stream_end = on_stream_end,
         .discard = on_discard,
+        .stream_text = on_stream_text,
     };
     return ops;
 }

@@ -27,7 +27,7 @@ typedef enum nif_format {
 typedef struct nif_atoms {
     ERL_NIF_TERM xmlelement, xmlel, xmlcdata;
     ERL_NIF_TERM xmlstreamstart, xmlstreamelement, xmlstreamend,
-        xmlstreamerror;
+        xmlstreamerror, xmlstreamcdata;
     ERL_NIF_TERM gen_event;
 } nif_atoms;
 

@@ -214,7 +214,12 @@ static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
     return 1;
 }
 
-/* new_parser(Format, MaxStanzaSize, MaxDepth, Drop, ElementMode, Callback) */
+/* Bits of new_parser's Flags: the stz_options a stream may add. */
+#define FLAG_STREAM_TEXT 1
+#define FLAG_KEEP_DEFAULT_UNDECLARATION 2
+
+/* new_parser(Format, MaxStanzaSize, MaxDepth, Drop, ElementMode, Callback,
+ *            Flags) */
 static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
                                    const ERL_NIF_TERM argv[])
 {
@@ -222,13 +227,17 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
     module_state *m = enif_priv_data(env);
     nif_format format;
     stz_options opts;
-    unsigned element_mode;
+    unsigned element_mode, flags;
     ErlNifPid callback;
     int push = 0;
     if (!get_options(env, argv, &format, &opts) ||
-        !enif_get_uint(env, argv[4], &element_mode) || element_mode > 1)
+        !enif_get_uint(env, argv[4], &element_mode) || element_mode > 1 ||
+        !enif_get_uint(env, argv[6], &flags) || flags > 3)
         return enif_make_badarg(env);
     opts.element_mode = (int)element_mode;
+    opts.stream_text = (flags & FLAG_STREAM_TEXT) != 0;
+    opts.keep_default_undeclaration =
+        (flags & FLAG_KEEP_DEFAULT_UNDECLARATION) != 0;
     if (enif_get_local_pid(env, argv[5], &callback))
         push = 1;
     else if (enif_compare(argv[5], atom_undefined) != 0)
@@ -483,6 +492,7 @@ static void make_atoms(ErlNifEnv *env)
     atoms.xmlstreamelement = atom(env, "xmlstreamelement");
     atoms.xmlstreamend = atom(env, "xmlstreamend");
     atoms.xmlstreamerror = atom(env, "xmlstreamerror");
+    atoms.xmlstreamcdata = atom(env, "xmlstreamcdata");
     atoms.gen_event = atom(env, "$gen_event");
     atom_ok = atom(env, "ok");
     atom_error = atom(env, "error");
@@ -553,7 +563,7 @@ static void unload(ErlNifEnv *env, void *priv)
 }
 
 static ErlNifFunc nif_funcs[] = {
-    {"new_parser", 6, new_parser_nif, 0},
+    {"new_parser", 7, new_parser_nif, 0},
     {"parse", 2, parse_nif, 0},
     {"parse_final", 2, parse_final_nif, 0},
     {"parse_small_element", 5, parse_small_element_nif, 0},

@@ -85,6 +85,8 @@ typedef struct walk {
     module_state *module;
     ERL_NIF_TERM root;
     int header_only;
+    /* how text and attribute values are escaped: stanza's or fast_xml's */
+    stz_ser_context text_ctx, attr_ctx;
     ErlNifBinary bin; /* backs out; owned by the walk while it runs */
     int have_bin;
     stz_out out;
@@ -333,7 +335,7 @@ static step write_attr(walk *w, ERL_NIF_TERM attr, size_t index)
     p[name.size + 2] = '\'';
     w->out.len += name.size + 3;
     uint32_t bad = 0;
-    st = stz_ser_escape(&w->out, value.data, value.size, STZ_SER_ATTR, &bad);
+    st = stz_ser_escape(&w->out, value.data, value.size, w->attr_ctx, &bad);
     if (st == STZ_SER_NO_MEMORY)
         return out_of_memory(w);
     if (st)
@@ -366,7 +368,7 @@ static int write_text_only(walk *w, ERL_NIF_TERM children,
         return 0;
     w->out.data[w->out.len++] = '>';
     uint32_t bad = 0;
-    if (stz_ser_escape(&w->out, b.data, b.size, STZ_SER_TEXT, &bad) ||
+    if (stz_ser_escape(&w->out, b.data, b.size, w->text_ctx, &bad) ||
         !stz_out_reserve(&w->out, name->size + 3)) {
         w->out.len = start;
         return 0;
@@ -432,7 +434,7 @@ static step write_element(walk *w, const ERL_NIF_TERM *t)
 static step escape_text(walk *w, const unsigned char *s, size_t len)
 {
     uint32_t bad = 0;
-    stz_ser_status st = stz_ser_escape(&w->out, s, len, STZ_SER_TEXT, &bad);
+    stz_ser_status st = stz_ser_escape(&w->out, s, len, w->text_ctx, &bad);
     if (st == STZ_SER_NO_MEMORY)
         return out_of_memory(w);
     if (st)
@@ -674,13 +676,20 @@ static ERL_NIF_TERM conclude(walk *w, step s, const ERL_NIF_TERM argv[],
     }
 }
 
+/* Bits of serialize's Mode. */
+#define MODE_HEADER_ONLY 1
+#define MODE_FAST_XML_ESCAPING 2
+
 static void walk_init(walk *w, ErlNifEnv *env, ERL_NIF_TERM root,
-                      int header_only)
+                      unsigned mode)
 {
+    int fast_xml = (mode & MODE_FAST_XML_ESCAPING) != 0;
     w->env = env;
     w->module = enif_priv_data(env);
     w->root = root;
-    w->header_only = header_only;
+    w->header_only = (mode & MODE_HEADER_ONLY) != 0;
+    w->text_ctx = fast_xml ? STZ_SER_TEXT_FAST_XML : STZ_SER_TEXT;
+    w->attr_ctx = fast_xml ? STZ_SER_ATTR_FAST_XML : STZ_SER_ATTR;
     w->have_bin = 0;
     w->out.len = 0;
     w->out.reserve = reserve_bin;
@@ -700,12 +709,14 @@ static ERL_NIF_TERM serialize_step(ErlNifEnv *env, int argc,
     (void)argc;
     walk w;
     out_res *res;
-    if (!enif_get_resource(env, argv[3],
+    unsigned mode;
+    if (!enif_get_uint(env, argv[1], &mode) ||
+        !enif_get_resource(env, argv[3],
                            ((module_state *)enif_priv_data(env))->out_type,
                            (void **)&res) ||
         !res->owned)
         return enif_make_badarg(env);
-    walk_init(&w, env, argv[0], 0);
+    walk_init(&w, env, argv[0], mode);
     w.bin = res->bin;
     w.have_bin = 1;
     res->owned = 0;
@@ -719,16 +730,16 @@ static ERL_NIF_TERM serialize_step(ErlNifEnv *env, int argc,
 }
 
 /* serialize(Element, Mode): Mode 0 writes the whole element, 1 only its
- * start tag (element_to_header). */
+ * start tag (element_to_header); plus 2 for fast_xml's escaping. */
 static ERL_NIF_TERM serialize_nif(ErlNifEnv *env, int argc,
                                   const ERL_NIF_TERM argv[])
 {
     (void)argc;
     unsigned mode;
-    if (!enif_get_uint(env, argv[1], &mode) || mode > 1)
+    if (!enif_get_uint(env, argv[1], &mode) || mode > 3)
         return enif_make_badarg(env);
     walk w;
-    walk_init(&w, env, argv[0], (int)mode);
+    walk_init(&w, env, argv[0], mode);
     if (!enif_alloc_binary(FIRST_CAP, &w.bin))
         return enif_raise_exception(env, atom_out_of_memory);
     w.have_bin = 1;

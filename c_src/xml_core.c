@@ -328,8 +328,11 @@ static void XMLCALL on_namespace_start(void *user, const XML_Char *prefix,
     stz_core *c = user;
     if (failed(c))
         return;
-    if (!uri) /* xmlns='' undeclares the default namespace: dropped */
-        return;
+    if (!uri) { /* xmlns='' undeclares the default namespace */
+        if (!c->opts.keep_default_undeclaration)
+            return;
+        uri = "";
+    }
     if (reserve_pending_attrs(c, c->ns_count + 1)) {
         fail_no_memory(c);
         return;
@@ -484,9 +487,13 @@ static void XMLCALL on_text(void *user, const XML_Char *s, int len)
     long long end = event_end(c);
     c->last_event_end = end;
     if (!in_stanza(c)) { /* whitespace keepalives between stanzas */
-        if (is_reference(c))
+        if (is_reference(c) &&
             check_outside_event(c, (long long)XML_GetCurrentByteIndex(c->parser),
-                                end, c->depth, 0);
+                                end, c->depth, 0))
+            return;
+        if (c->opts.stream_text && c->builder.stream_text &&
+            c->builder.stream_text(c->builder.ctx, s, (size_t)len))
+            fail_no_memory(c);
         return;
     }
     if (check_stanza_size(c, end))

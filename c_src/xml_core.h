@@ -50,6 +50,10 @@ typedef struct stz_builder {
     int (*element_end)(void *ctx, int stanza_done);
     int (*stream_end)(void *ctx, const char *name, size_t name_len);
     void (*discard)(void *ctx);
+    /* Only with stz_options.stream_text (may be NULL otherwise): text that
+     * is a child of the stream root, between stanzas, in the pieces expat
+     * reports it (not merged: the pieces depend on the input's cuts). */
+    int (*stream_text)(void *ctx, const char *data, size_t len);
 } stz_builder;
 
 typedef enum stz_restricted_policy {
@@ -70,6 +74,13 @@ typedef struct stz_options {
      * parse_element kept. The split then depends on expat and on where
      * the input was cut; the concatenated text does not. */
     int text_pieces;
+    /* Non-zero: text between stanzas goes to builder.stream_text rather
+     * than being dropped (fast_xml reports it as xmlstreamcdata). */
+    int stream_text;
+    /* Non-zero: xmlns='' (which undeclares the default namespace) is kept
+     * as an attribute with an empty value rather than dropped, so that a
+     * caller resolving namespaces from the attributes still can. */
+    int keep_default_undeclaration;
 } stz_options;
 
 typedef enum stz_error_kind {

@@ -67,9 +67,55 @@ static const unsigned char attr_class[256] = {
     M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
     M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
 };
+/* fast_xml's text: CR is written as it is (a parser reads it back as
+ * LF: what fast_xml does, kept for byte-identical output). */
+static const unsigned char text_class_fast_xml[256] = {
+    F, F, F, F, F, F, F, F, F, 0, 0, F, F, 0, F, F, /* 0x00 */
+    F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, /* 0x10 */
+    0, 0, E, 0, 0, 0, E, E, 0, 0, 0, 0, 0, 0, 0, 0, /* " & ' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, E, 0, E, 0, /* < > */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+};
+/* fast_xml's attribute values: '>' is written as it is (legal there). */
+static const unsigned char attr_class_fast_xml[256] = {
+    F, F, F, F, F, F, F, F, F, E, E, F, F, E, F, F, /* 0x00 */
+    F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, /* 0x10 */
+    0, 0, E, 0, 0, 0, E, E, 0, 0, 0, 0, 0, 0, 0, 0, /* " & ' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, E, 0, 0, 0, /* < */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+};
 #undef F
 #undef E
 #undef M
+
+static const unsigned char *const context_class[] = {
+    [STZ_SER_TEXT] = text_class,
+    [STZ_SER_ATTR] = attr_class,
+    [STZ_SER_TEXT_FAST_XML] = text_class_fast_xml,
+    [STZ_SER_ATTR_FAST_XML] = attr_class_fast_xml,
+};
 
 /* The references, by byte (all below 0x40), padded to eight bytes so that
  * one fixed-size copy writes any of them; a zero length marks the bytes
@@ -221,7 +267,7 @@ static inline size_t ascii_run(const unsigned char *s, size_t len)
 stz_ser_status stz_ser_escape(stz_out *out, const unsigned char *s,
                               size_t len, stz_ser_context ctx, uint32_t *bad)
 {
-    const unsigned char *cls = ctx == STZ_SER_ATTR ? attr_class : text_class;
+    const unsigned char *cls = context_class[ctx];
     size_t start_len = out->len;
     stz_ser_status status = STZ_SER_OK;
     /* Room for the rest of the input as it is: plain runs are then copied

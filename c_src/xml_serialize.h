@@ -38,10 +38,14 @@ typedef enum stz_ser_status {
     STZ_SER_NOT_A_NAME      /* valid text, but not an XML Name */
 } stz_ser_status;
 
-/* Where the text goes: escaping differs (see stz_ser_escape). */
+/* Where the text goes: escaping differs (see stz_ser_escape). The
+ * FAST_XML contexts write what fast_xml's serializer writes, for the
+ * fast_xml compat: '>' plain in attribute values, CR plain in text. */
 typedef enum stz_ser_context {
     STZ_SER_TEXT,
-    STZ_SER_ATTR
+    STZ_SER_ATTR,
+    STZ_SER_TEXT_FAST_XML,
+    STZ_SER_ATTR_FAST_XML
 } stz_ser_context;
 
 /*

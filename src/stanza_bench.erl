@@ -1,365 +1,340 @@
-%% @doc The benchmark: stanza against the libraries a user would pick
-%% instead, measured in one run on one corpus, ratios first.
+%% @doc Parse throughput from your own shell: stanza against the other
+%% XML stream parsers installed in this node, on your captured stream or
+%% on a small generated one.
 %%
-%% From the command line (what `make bench' runs):
 %% ```
-%% erl -noshell -pa _build/default/lib/stanza/ebin \
-%%     -eval 'stanza_bench:main("--size 8 --chunk 4096 --out bench.md")'
+%% 1> stanza_bench:parse().
+%% 2> stanza_bench:parse(#{file => "capture.xml", chunk => 1024, runs => 7}).
+%% 3> stanza_bench:parse(#{size => 4000000, format => binary}).
 %% '''
-%% From `rebar3 shell':
-%% ```
-%% 1> stanza_bench:run().
-%% 2> stanza_bench:run(#{size => 2, runs => 3, sections => [parse, memory]}).
-%% '''
-%% Sections, in order (all by default):
-%% <ul>
-%% <li>`parse': throughput of every parser on the corpus (stanza_bench_parse);</li>
-%% <li>`memory': memory per parser, idle and after a stream header
-%%   (stanza_bench_memory);</li>
-%% <li>`scheduler': the longest scheduler hold while parsing one 10 MB
-%%   stanza in one chunk (stanza_bench_sched);</li>
-%% <li>`chunking': a 1 MB stanza in 1 KB chunks, and twice that
-%%   (stanza_bench_linear);</li>
-%% <li>`serializer': element to bytes (stanza_bench_xml);</li>
-%% <li>`ids': ids, duplicate suppression and request tracking against ETS
-%%   (stanza_bench_ids).</li>
-%% </ul>
-%% Options and their flags: `size' (`--size MB', generated corpus, default
-%% 8), `chunk' (`--chunk BYTES' per parse call, default 4096), `runs'
-%% (`--runs N' timed runs per row, default 5), `file' (`--file PATH', a
-%% captured stream or a file of stanzas instead of the generated corpus),
-%% `out' (`--out FILE.md': also write the report as Markdown to FILE.md,
-%% as CSV to FILE.csv and the parse ratios as an SVG bar chart to
-%% FILE.svg), `sections' (`--only parse,memory'), `parsers' (`--parsers
-%% N' for the memory section, default 10000), `raw_expat' (`--raw-expat
-%% PATH', the bench/raw_expat program; found by default), `progress'
-%% (`false' to print no progress; default `true').
+%% Every parser gets the same bytes in the same chunks and delivers its
+%% events to the process that owns it, as a server's connection process
+%% uses it: stanza_stream in pull mode (events returned by parse/2) and in
+%% push mode to itself (`callback => self()', events taken from its own
+%% mailbox after each chunk), fast_xml's fxml_stream pushing to itself
+%% (`fxml_stream:new(self(), infinity)', as ejabberd's c2s does) and
+%% exml_stream (elements returned), the last two when they load here.
+%% Each run is timed in a fresh process; the rows run in interleaved
+%% rounds (every row once per round) and each row's ratio to stanza pull
+%% is computed per round, so a machine that slows down for a while
+%% charges every row alike. The table gives medians with min-max spreads.
+%% A parser that fails on the input says so, with the stream offset of
+%% the chunk it failed in, and the others still run.
 %%
-%% Progress goes to standard error while it runs; the report goes to
-%% standard output at the end: the machine, a headline of ratios, then
-%% every section's table. run/1 returns the tables (stanza_bench_report),
-%% headline first.
+%% Options: `file' (a captured stream, starting with `<?xml' or
+%% `<stream:stream', or stanzas one after another, which get a stream
+%% header and trailer), `size' (bytes of generated stream when there is
+%% no file, default 2,000,000), `chunk' (bytes per parse call, default
+%% 4096), `runs' (rounds, default 5), `format' (stanza's term format,
+%% default `xmlel', the terms fast_xml and exml build), `print' (default
+%% `true').
+%%
+%% This is the quick check a user runs; the full comparison (memory,
+%% scheduler holds, big stanzas, serializer, raw expat) is `make bench' in
+%% the stanza repository, which is not part of the application.
 -module(stanza_bench).
 
--export([main/1, run/0, run/1]).
+-export([parse/0, parse/1, generate/1]).
 
--export_type([options/0]).
+-export_type([options/0, row/0]).
 
--type section() :: parse | serializer | ids | memory | scheduler | chunking.
--type options() :: #{size => number(), chunk => pos_integer(),
-                     runs => pos_integer(), file => file:filename(),
-                     out => file:filename(), raw_expat => file:filename(),
-                     sections => [section()], parsers => pos_integer(),
-                     progress => boolean()}.
-%% What a section leaves for the report: tables, text printed after them,
-%% and the data the headline is made from.
--type result() :: #{tables := [stanza_bench_report:table()], text := iolist(),
-                    data := term()}.
+-type options() :: #{file => file:filename(), size => pos_integer(),
+                     chunk => pos_integer(), runs => pos_integer(),
+                     format => stanza_stream:format(), print => boolean()}.
+-type row() :: #{parser := string(), delivery := string(),
+                 status := ok | {failed, string()} | {skipped, string()},
+                 mbps => float(), mbps_min => float(), mbps_max => float(),
+                 ratio => float(), ratio_min => float(), ratio_max => float()}.
 
-%% Memory goes before the sections that leave much garbage to be freed in
-%% the background (tables, big binaries), which would blur its counts.
--define(SECTIONS, [parse, memory, scheduler, chunking, serializer, ids]).
+-define(MB, 1000000).
+-define(HEADER, <<"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' "
+                  "from='example.com' id='s1' version='1.0' xml:lang='en'>">>).
+-define(TRAILER, <<"</stream:stream>">>).
 
-%%--------------------------------------------------------------------
-%% Entry points
+%% @equiv parse(#{})
+-spec parse() -> [row()].
+parse() ->
+    parse(#{}).
 
-%% @doc Runs the benchmark with flags from a string, then halts the node:
-%% status 0 on success, 1 when the benchmark crashed, 2 on bad flags.
--spec main(string()) -> no_return().
-main(ArgString) ->
-    halt(main_status(ArgString)).
+%% @doc Measures every parser installed here, prints a table (unless
+%% `print => false') and returns the rows, stanza pull first.
+-spec parse(options()) -> [row()].
+parse(Opts0) when is_map(Opts0) ->
+    Opts = maps:merge(#{size => 2 * ?MB, chunk => 4096, runs => 5,
+                        format => xmlel, print => true}, Opts0),
+    ok = maps:foreach(fun check/2, Opts),
+    Stream = stream(Opts),
+    Chunks = chunks(Stream, maps:get(chunk, Opts)),
+    Rows0 = [prepare(Def, Chunks) || Def <- peers(maps:get(format, Opts))],
+    Rows1 = lists:foldl(fun(_, Rows) -> [time_row(R, Chunks) || R <- Rows] end,
+                        Rows0, lists:seq(1, maps:get(runs, Opts))),
+    Rows = finish(Rows1, byte_size(Stream)),
+    _ = maps:get(print, Opts) andalso print(Rows, Stream, Opts),
+    Rows.
 
-%% @equiv run(#{})
--spec run() -> [stanza_bench_report:table()].
-run() ->
-    run(#{}).
-
-%% @doc Runs the benchmark, prints the report and writes the `out' files
-%% if asked. Raises `{bad_option, Key, Value}' on a bad option.
--spec run(options()) -> [stanza_bench_report:table()].
-run(Opts0) when is_map(Opts0) ->
-    Opts = maps:merge(defaults(), Opts0),
-    ok = maps:foreach(fun check_option/2, Opts),
-    WasQuiet = stanza_bench_util:quiet(not maps:get(progress, Opts)),
-    try measure_and_report(Opts)
-    after stanza_bench_util:quiet(WasQuiet)
-    end.
-
-measure_and_report(Opts) ->
-    T0 = erlang:monotonic_time(millisecond),
-    Ctx = context(Opts),
-    Results = try [{S, timed_section(S, Ctx, Opts)} || S <- maps:get(sections, Opts)]
-              after stanza_bench_parse:cleanup(Ctx)
-              end,
-    Seconds = (erlang:monotonic_time(millisecond) - T0) / 1000,
-    report(Ctx#{seconds => Seconds}, Results, Opts).
+%% @doc A generated client stream of about `Bytes' bytes: chat in several
+%% languages, presence, MUC, roster and pubsub stanzas, keepalives. The
+%% same size gives the same bytes.
+-spec generate(pos_integer()) -> binary().
+generate(Bytes) when is_integer(Bytes), Bytes > 0 ->
+    Stanzas = templates(),
+    N = tuple_size(Stanzas),
+    Body = fill(Bytes - byte_size(?HEADER) - byte_size(?TRAILER), Stanzas, N, 0, []),
+    iolist_to_binary([?HEADER, Body, ?TRAILER]).
 
 %%--------------------------------------------------------------------
-%% Flags and options
+%% Input
 
-main_status(ArgString) ->
-    try run(args(string:lexemes(ArgString, " \t\n"), #{})) of
-        _Tables -> 0
-    catch
-        throw:help ->
-            io:put_chars(usage()),
-            0;
-        throw:{usage, Msg} ->
-            io:format(standard_error, "stanza_bench: ~ts~n~ts", [Msg, usage()]),
-            2;
-        Class:Reason:Stack ->
-            io:format(standard_error, "stanza_bench: crashed: ~p:~p~n~p~n",
-                      [Class, Reason, Stack]),
-            1
-    end.
-
-usage() ->
-    "usage: stanza_bench:main(\"[--size MB] [--chunk BYTES] [--runs N] "
-    "[--file PATH] [--out FILE.md] [--only SECTION,...] [--parsers N] "
-    "[--raw-expat PATH]\")\n"
-    "sections: parse, memory, scheduler, chunking, serializer, ids\n".
-
-args([], Acc) -> Acc;
-args(["--help" | _], _) -> throw(help);
-args(["--size", V | T], Acc) -> args(T, Acc#{size => number_arg("--size", V)});
-args(["--chunk", V | T], Acc) -> args(T, Acc#{chunk => int_arg("--chunk", V)});
-args(["--runs", V | T], Acc) -> args(T, Acc#{runs => int_arg("--runs", V)});
-args(["--parsers", V | T], Acc) -> args(T, Acc#{parsers => int_arg("--parsers", V)});
-args(["--file", V | T], Acc) -> args(T, Acc#{file => V});
-args(["--out", V | T], Acc) -> args(T, Acc#{out => V});
-args(["--only", V | T], Acc) -> args(T, Acc#{sections => sections_arg(V)});
-args(["--raw-expat", V | T], Acc) -> args(T, Acc#{raw_expat => V});
-args([Flag | _], _) -> throw({usage, "bad or incomplete flag: " ++ Flag}).
-
-int_arg(Flag, V) ->
-    try list_to_integer(V) of
-        N when N > 0 -> N;
-        _ -> throw({usage, Flag ++ " needs a positive integer"})
-    catch error:badarg -> throw({usage, Flag ++ " needs a positive integer"})
-    end.
-
-number_arg(Flag, V) ->
-    case {string:to_float(V), string:to_integer(V)} of
-        {{F, ""}, _} when F > 0 -> F;
-        {_, {N, ""}} when N > 0 -> N;
-        _ -> throw({usage, Flag ++ " needs a positive number"})
-    end.
-
-sections_arg(V) ->
-    Names = string:lexemes(V, ","),
-    Known = [{atom_to_list(S), S} || S <- ?SECTIONS],
-    [case lists:keyfind(N, 1, Known) of
-         {_, S} -> S;
-         false -> throw({usage, "unknown section: " ++ N})
-     end || N <- Names].
-
-defaults() ->
-    #{size => 8, chunk => 4096, runs => 5, sections => ?SECTIONS,
-      parsers => 10000, progress => true}.
-
-check_option(K, V) when K =:= size, is_number(V), V > 0 -> ok;
-check_option(K, V) when K =:= chunk; K =:= runs; K =:= parsers ->
-    case is_integer(V) andalso V > 0 of
-        true -> ok;
-        false -> erlang:error({bad_option, K, V})
-    end;
-check_option(progress, V) when is_boolean(V) -> ok;
-check_option(sections, V) when is_list(V), V =/= [] ->
-    case V -- ?SECTIONS of
-        [] -> ok;
-        _ -> erlang:error({bad_option, sections, V})
-    end;
-check_option(K, V) when K =:= file; K =:= out; K =:= raw_expat ->
-    case io_lib:char_list(V) of
-        true -> ok;
-        false -> erlang:error({bad_option, K, V})
-    end;
-check_option(K, V) ->
+check(K, V) when K =:= size; K =:= chunk; K =:= runs ->
+    true = is_integer(V) andalso V > 0 orelse erlang:error({bad_option, K, V}),
+    ok;
+check(format, V) when V =:= binary; V =:= legacy; V =:= xmlel -> ok;
+check(print, V) when is_boolean(V) -> ok;
+check(file, V) ->
+    true = io_lib:char_list(V) orelse is_binary(V) orelse erlang:error({bad_option, file, V}),
+    ok;
+check(K, V) ->
     erlang:error({bad_option, K, V}).
 
-%%--------------------------------------------------------------------
-%% Sections
+stream(#{file := File}) ->
+    {ok, Data} = file:read_file(File),
+    case is_stream(Data) of
+        true -> Data;
+        false -> iolist_to_binary([?HEADER, Data, ?TRAILER])
+    end;
+stream(#{size := Size}) ->
+    generate(Size).
 
-context(Opts) ->
-    progress("stanza_bench: preparing the corpus~n", []),
-    Ctx = stanza_bench_parse:context(Opts),
-    Ctx#{date => calendar:system_time_to_rfc3339(erlang:system_time(second),
-                                                 [{offset, "Z"}])}.
+is_stream(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n ->
+    is_stream(Rest);
+is_stream(<<"<?xml", _/binary>>) -> true;
+is_stream(<<"<stream:stream", _/binary>>) -> true;
+is_stream(_) -> false.
 
-timed_section(Section, Ctx, Opts) ->
-    T0 = erlang:monotonic_time(millisecond),
-    Result = section(Section, Ctx, Opts),
-    progress("~ts: ~.1f s~n", [Section, (erlang:monotonic_time(millisecond) - T0) / 1000]),
-    Result.
+chunks(Bin, Size) when byte_size(Bin) > Size ->
+    <<Chunk:Size/binary, Rest/binary>> = Bin,
+    [Chunk | chunks(Rest, Size)];
+chunks(Bin, _Size) ->
+    [Bin].
 
--spec section(section(), stanza_bench_parse:context(), map()) -> result().
-section(parse, Ctx, _Opts) ->
-    progress("~nparse throughput (a warm-up per row, then ~B rounds)~n",
-             [maps:get(runs, Ctx)]),
-    Rows = stanza_bench_parse:measure(Ctx),
-    #{tables => [stanza_bench_parse:table(Ctx, Rows)],
-      text => [stanza_bench_parse:goals(Rows), stanza_bench_parse:delivery(Ctx)],
-      data => Rows};
-section(serializer, _Ctx, #{size := Size, runs := Runs}) ->
-    progress("~nserializer~n", []),
-    Rows = stanza_bench_xml:measure(#{size => Size, runs => Runs}),
-    #{tables => [stanza_bench_xml:table(Rows)],
-      text => stanza_bench_xml:goals(Rows), data => Rows};
-section(ids, _Ctx, #{runs := Runs}) ->
-    progress("~nids, dedup, tracker~n", []),
-    Rows = stanza_bench_ids:measure(#{runs => Runs}),
-    #{tables => [stanza_bench_ids:table(Rows)], text => [], data => Rows};
-section(memory, _Ctx, #{parsers := N}) ->
-    progress("~nmemory per parser~n", []),
-    simple(stanza_bench_memory:run(#{parsers => N, runs => 3}));
-section(scheduler, _Ctx, _Opts) ->
-    progress("~nscheduler holds~n", []),
-    simple(stanza_bench_sched:run(#{stanza_mb => 10, runs => 3}));
-section(chunking, _Ctx, #{runs := Runs}) ->
-    progress("~nlinearity~n", []),
-    simple(stanza_bench_linear:run(#{stanza_mb => 1, chunk => 1024,
-                                     runs => Runs})).
+fill(Budget, _Stanzas, _N, _I, Acc) when Budget =< 0 ->
+    lists:reverse(Acc);
+fill(Budget, Stanzas, N, I, Acc) ->
+    Stanza = element(1 + I rem N, Stanzas),
+    Keepalive = case I rem 23 of 0 -> <<"\n">>; _ -> <<>> end,
+    fill(Budget - byte_size(Stanza) - byte_size(Keepalive), Stanzas, N, I + 1,
+         [Keepalive, Stanza | Acc]).
 
-simple(Table) ->
-    #{tables => [Table], text => [], data => Table}.
-
-%%--------------------------------------------------------------------
-%% Report
-
-report(Ctx, Results, Opts) ->
-    Headline = stanza_bench_headline:table(Results),
-    Tables = [Headline | lists:append([Ts || {_, #{tables := Ts}} <- Results])],
-    io:put_chars(["\n", header_text(Ctx), "\n",
-                  stanza_bench_report:text(Headline), "\n",
-                  [section_text(R, fun stanza_bench_report:text/1)
-                   || {_, R} <- Results]]),
-    ok = write_out(Ctx, Opts, Headline, Results, Tables),
-    Tables.
-
-section_text(#{tables := Tables, text := Text}, Format) ->
-    [[[Format(T), "\n"] || T <- Tables], Text, case Text of [] -> []; _ -> "\n" end].
-
-header_lines(#{source := Source, stream := Stream, count := Count,
-               stanza_bytes := StanzaBytes, chunk := Chunk,
-               runs := Runs} = Ctx) ->
-    [{"date", maps:get(date, Ctx)},
-     {"machine", machine()},
-     {"OTP", flat("~ts (erts ~ts), ~B schedulers online",
-                  [otp_version(), erlang:system_info(version),
-                   erlang:system_info(schedulers_online)])},
-     {"expat", maps:get(expat_version, Ctx)},
-     {"fast_xml", fxml_version(maps:get(fxml, Ctx))},
-     {"exml", exml_version()},
-     {"corpus", Source},
-     {"stream", flat("~B bytes (~.2f MB), ~B stanzas, ~B B per stanza on "
-                     "average", [byte_size(Stream), byte_size(Stream) / 1.0e6,
-                                 Count, StanzaBytes div max(1, Count)])},
-     {"method", flat("~B B chunks; ~B timed runs per row after a warm-up, "
-                     "median [min-max]; 1 MB = 10^6 bytes", [Chunk, Runs])},
-     {"took", flat("~.1f s", [maps:get(seconds, Ctx)])}].
-
-header_text(Ctx) ->
-    [io_lib:format("~-9ts ~ts~n", [K ++ ":", V]) || {K, V} <- header_lines(Ctx)].
-
-machine() ->
-    Cores = erlang:system_info(logical_processors_available),
-    Model = cpu_model(),
-    flat("~ts, ~p logical cores available", [Model, Cores]).
-
-cpu_model() ->
-    case file:read_file("/proc/cpuinfo") of
-        {ok, Info} ->
-            case re:run(Info, "model name\\s*:\\s*([^\\n]*)",
-                        [{capture, all_but_first, list}, unicode]) of
-                {match, [Model]} -> Model;
-                nomatch -> "unknown CPU"
-            end;
-        {error, _} -> "unknown CPU"
-    end.
-
-otp_version() ->
-    Release = erlang:system_info(otp_release),
-    File = filename:join([code:root_dir(), "releases", Release, "OTP_VERSION"]),
-    case file:read_file(File) of
-        {ok, V} -> string:trim(binary_to_list(V));
-        {error, _} -> Release
-    end.
-
-fxml_version({skip, Why}) ->
-    "not available: " ++ Why;
-fxml_version(ok) ->
-    case application:get_key(fast_xml, vsn) of
-        {ok, Vsn} -> Vsn;
-        undefined -> "loaded (version unknown)"
-    end.
-
-exml_version() ->
-    case stanza_bench_libs:lib(exml) of
-        {skip, Why} ->
-            "not available: " ++ Why;
-        #{} ->
-            _ = application:load(exml),
-            case application:get_key(exml, vsn) of
-                {ok, Vsn} -> Vsn;
-                undefined -> "loaded (version unknown)"
-            end
-    end.
+templates() ->
+    {<<"<message from='alice@example.org/phone' to='me@example.org/pc' type='chat' "
+       "id='a1'><body>Salut ! &#199;a va tr\xc3\xa8s bien, &amp; toi ?</body>"
+       "<active xmlns='http://jabber.org/protocol/chatstates'/></message>">>,
+     <<"<message from='dima@xmpp.ru/pc' to='me@example.org/pc' type='chat' id='a2'>"
+       "<body>\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82! \xd0\x9a\xd0\xb0\xd0\xba "
+       "\xd0\xb4\xd0\xb5\xd0\xbb\xd0\xb0?</body></message>">>,
+     <<"<message from='wang@jabber.cn/m' to='me@example.org/pc' type='chat' id='a3'>"
+       "<body>\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x81\xe6\x88\x91\xe4\xbb\xac\xe6\x98\x8e"
+       "\xe5\xa4\xa9\xe8\xa7\x81\xe3\x80\x82 \xf0\x9f\x98\x80</body></message>">>,
+     <<"<message from='salma@example.org/w' to='me@example.org/pc' type='chat' id='a4'>"
+       "<body>\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xd8\xa8\xd9\x83 "
+       "<![CDATA[if (a < b) {}]]></body></message>">>,
+     <<"<presence from='bob@example.org/laptop' to='me@example.org/pc'><show>away</show>"
+       "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+       "node='http://gajim.org' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/></presence>">>,
+     <<"<presence from='xsf@conference.example.org/Eve' to='me@example.org/pc'>"
+       "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' "
+       "role='participant'/></x></presence>">>,
+     <<"<iq type='result' id='r1' to='me@example.org/pc'><query xmlns='jabber:iq:roster'>"
+       "<item jid='alice@example.org' name='Alice' subscription='both'><group>Friends"
+       "</group></item><item jid='bob@example.org' subscription='to'/></query></iq>">>,
+     <<"<message from='pubsub.example.org' to='me@example.org/pc'><event "
+       "xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:microblog:0'>"
+       "<item id='p1'><a:entry xmlns:a='http://www.w3.org/2005/Atom'><a:title>News"
+       "</a:title></a:entry></item></items></event></message>">>}.
 
 %%--------------------------------------------------------------------
-%% Output files: FILE.md, FILE.csv, FILE.svg
+%% The parsers: each a fun run in a fresh process over the chunks, which
+%% returns the number of stanzas delivered.
 
-write_out(Ctx, #{out := File}, Headline, Results, Tables) ->
-    Root = filename:rootname(File),
-    Md = Root ++ ".md",
-    Csv = Root ++ ".csv",
-    Svg = Root ++ ".svg",
-    ok = filelib:ensure_dir(Md),
-    ok = file:write_file(Md, markdown(Ctx, Headline, Results)),
-    ok = file:write_file(Csv, stanza_bench_report:csv(Tables)),
-    Written = case lists:keyfind(parse, 1, Results) of
-                  {parse, #{data := Rows}} ->
-                      ok = file:write_file(Svg, chart(Ctx, Rows)),
-                      [Md, Csv, Svg];
-                  false ->
-                      [Md, Csv]
-              end,
-    io:format("Wrote ~ts~n", [lists:join(", ", Written)]);
-write_out(_Ctx, _Opts, _Headline, _Results, _Tables) ->
-    ok.
+peers(Format) ->
+    [{"stanza_stream", "pull: returned by parse/2", fun(Cs) -> stanza_pull(Format, Cs) end},
+     {"stanza_stream", "push to itself: own mailbox",
+      fun(Cs) -> stanza_push_self(Format, Cs) end},
+     {"fxml_stream (fast_xml)", "push to itself: own mailbox", fun fxml_push_self/1},
+     {"exml_stream (exml)", "pull: returned by parse/2", fun exml_pull/1}].
 
-markdown(Ctx, Headline, Results) ->
-    ["# stanza benchmark\n\n",
-     [io_lib:format("- **~ts**: ~ts~n", [K, V]) || {K, V} <- header_lines(Ctx)],
-     "\n", stanza_bench_report:markdown(Headline), "\n",
-     [section_text(R, fun stanza_bench_report:markdown/1) || {_, R} <- Results]].
+stanza_pull(Format, Chunks) ->
+    {ok, P} = stanza_stream:new(#{format => Format}),
+    N = fold_chunks(fun(C, Acc) ->
+                            {ok, Events} = stanza_stream:parse(P, C),
+                            Acc + count(Events)
+                    end, 0, Chunks),
+    ok = stanza_stream:close(P),
+    N.
 
-chart(#{date := Date, expat_version := Expat} = Ctx, Rows) ->
-    Subtitle = flat("~ts, OTP ~ts, expat ~ts, ~.1f MB corpus in ~B B chunks; "
-                    "throughput relative to stanza_stream pull",
-                    [lists:sublist(Date, 10), otp_version(), Expat,
-                     byte_size(maps:get(stream, Ctx)) / 1.0e6,
-                     maps:get(chunk, Ctx)]),
-    Bars = [{L, maps:get(ratio, R, undefined), bar_kind(K), bar_detail(R)}
-            || #{key := K, label := L} = R <- Rows],
-    stanza_bench_svg:ratio_chart("Parse throughput (higher is faster)",
-                                 Subtitle, Bars).
+stanza_push_self(Format, Chunks) ->
+    {ok, P} = stanza_stream:new(#{format => Format, callback => self()}),
+    N = fold_chunks(fun(C, Acc) ->
+                            {ok, []} = stanza_stream:parse(P, C),
+                            drain(Acc)
+                    end, 0, Chunks),
+    ok = stanza_stream:close(P),
+    N.
 
-bar_detail(#{status := ok, mbps := M}) -> stanza_bench_report:num(M) ++ " MB/s";
-bar_detail(#{status := {skipped, _}}) -> "not installed here";
-bar_detail(#{status := {failed, _}}) -> "failed (see the table)".
+%% Optional libraries are called through module variables, so neither
+%% the compiler nor Dialyzer needs them.
+fxml_push_self(Chunks) ->
+    Mod = fxml_stream,
+    _ = application:ensure_all_started(fast_xml),
+    S0 = Mod:new(self(), infinity),
+    {S, N} = fold_chunks(fun(C, {S1, Acc}) -> {Mod:parse(S1, C), drain(Acc)} end,
+                         {S0, 0}, Chunks),
+    _ = Mod:close(S),
+    drain(N).
 
-bar_kind(K) ->
-    case atom_to_list(K) of
-        "stanza_" ++ _ -> stanza;
-        "port_" ++ _ -> stanza;
-        "expat_" ++ _ -> ceiling;
-        _ -> other
+exml_pull(Chunks) ->
+    Mod = exml_stream,
+    {ok, P0} = Mod:new_parser(),
+    {P, N} = fold_chunks(fun(C, {P1, Acc}) ->
+                                 {ok, P2, Els} = Mod:parse(P1, C),
+                                 {P2, Acc + length([E || E <- Els, element(1, E) =:= xmlel])}
+                         end, {P0, 0}, Chunks),
+    _ = Mod:free_parser(P),
+    N.
+
+%% lists:foldl/3 over the chunks that remembers where the current chunk
+%% starts in the stream, for the report of a parser that fails.
+fold_chunks(Fun, Acc, Chunks) ->
+    fold_chunks(Fun, Acc, Chunks, 0).
+
+fold_chunks(_Fun, Acc, [], _Offset) ->
+    Acc;
+fold_chunks(Fun, Acc, [Chunk | Rest], Offset) ->
+    put(stanza_bench_offset, Offset),
+    fold_chunks(Fun, Fun(Chunk, Acc), Rest, Offset + byte_size(Chunk)).
+
+count(Events) ->
+    lists:foldl(fun({xmlstreamelement, _}, N) -> N + 1;
+                   ({xmlstreamerror, Why}, _) -> erlang:error({xmlstreamerror, Why});
+                   (_, N) -> N
+                end, 0, Events).
+
+drain(N) ->
+    receive
+        {'$gen_event', {xmlstreamelement, _}} -> drain(N + 1);
+        {'$gen_event', {xmlstreamerror, Why}} -> erlang:error({xmlstreamerror, Why});
+        {'$gen_event', _} -> drain(N)
+    after 0 -> N
     end.
 
 %%--------------------------------------------------------------------
+%% Timing
 
-progress(Format, Args) ->
-    stanza_bench_util:progress(Format, Args).
+%% The warm-up run decides whether the row runs: the stanza count every
+%% later run must reach, or why it cannot run.
+prepare({Name, Delivery, Fun}, Chunks) ->
+    Row = #{parser => Name, delivery => Delivery, fun_ => Fun, seconds => []},
+    case fresh(Fun, Chunks) of
+        {ok, Stanzas, _} -> Row#{status => ok, stanzas => Stanzas};
+        {error, error, undef} -> Row#{status => {skipped, "not installed here"}};
+        {error, Class, Reason} -> failed(Row, Class, Reason)
+    end.
 
-flat(Format, Args) ->
-    stanza_bench_util:flat(Format, Args).
+time_row(#{status := ok, fun_ := Fun, stanzas := Want, seconds := Ss} = Row, Chunks) ->
+    case fresh(Fun, Chunks) of
+        {ok, Want, S} -> Row#{seconds := [S | Ss]};
+        {ok, Got, _} -> failed(Row, error, {stanzas, Got, expected, Want});
+        {error, Class, Reason} -> failed(Row, Class, Reason)
+    end;
+time_row(Row, _Chunks) ->
+    Row.
+
+failed(Row, Class, {Reason, at_offset, Offset}) when is_integer(Offset) ->
+    Row#{status => {failed, lists:flatten(
+                              io_lib:format("FAILED in the chunk at byte ~B: ~0p:~0P",
+                                            [Offset, Class, Reason, 10]))}};
+failed(Row, Class, Reason) ->
+    Row#{status => {failed, lists:flatten(io_lib:format("FAILED: ~0p:~0P",
+                                                        [Class, Reason, 10]))}}.
+
+%% {ok, Stanzas, Seconds} or {error, Class, Reason}, in a new process.
+fresh(Fun, Chunks) ->
+    true = erlang:garbage_collect(),
+    Parent = self(),
+    Ref = make_ref(),
+    {Pid, MRef} = spawn_monitor(fun() -> Parent ! {Ref, timed(Fun, Chunks)} end),
+    receive
+        {Ref, Result} -> erlang:demonitor(MRef, [flush]), Result;
+        {'DOWN', MRef, process, Pid, Why} -> {error, exit, Why}
+    end.
+
+timed(Fun, Chunks) ->
+    try
+        T0 = erlang:monotonic_time(),
+        N = Fun(Chunks),
+        T1 = erlang:monotonic_time(),
+        {ok, N, seconds(T1 - T0)}
+    catch
+        Class:Reason:Stack -> caught(Class, Reason, Stack)
+    end.
+
+%% A peer library that is not loadable is skipped, anything else failed.
+caught(error, undef, [{M, _, _, _} | _]) when M =:= fxml_stream; M =:= exml_stream ->
+    {error, error, undef};
+caught(Class, Reason, _Stack) ->
+    {error, Class, {Reason, at_offset, get(stanza_bench_offset)}}.
+
+seconds(Native) ->
+    max(erlang:convert_time_unit(Native, native, nanosecond), 1) / 1.0e9.
+
+finish(Rows, Bytes) ->
+    Base = hd(Rows),
+    [summary(R, Base, Bytes) || R <- Rows].
+
+summary(#{status := ok, seconds := Ss} = Row, Base, Bytes) when Ss =/= [] ->
+    Mbps = [Bytes / ?MB / S || S <- Ss],
+    Ratios = case Base of
+                 #{status := ok, seconds := Bs} when length(Bs) =:= length(Ss) ->
+                     [B / S || {S, B} <- lists:zip(Ss, Bs)];
+                 _ -> []
+             end,
+    Clean = maps:with([parser, delivery, status], Row),
+    maps:merge(Clean#{mbps => median(Mbps), mbps_min => lists:min(Mbps),
+                      mbps_max => lists:max(Mbps)}, ratios(Ratios));
+summary(Row, _Base, _Bytes) ->
+    maps:with([parser, delivery, status], Row).
+
+ratios([]) -> #{};
+ratios(Rs) -> #{ratio => median(Rs), ratio_min => lists:min(Rs), ratio_max => lists:max(Rs)}.
+
+median(Xs) ->
+    Sorted = lists:sort(Xs),
+    N = length(Sorted),
+    case N rem 2 of
+        1 -> lists:nth(N div 2 + 1, Sorted);
+        0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
+    end.
+
+%%--------------------------------------------------------------------
+%% Printing
+
+print(Rows, Stream, #{chunk := Chunk, runs := Runs, format := Format}) ->
+    io:format("~.2f MB stream in ~B B chunks, ~B interleaved rounds, stanza "
+              "format ~p; median [min-max]~n",
+              [byte_size(Stream) / ?MB, Chunk, Runs, Format]),
+    io:format("~-24s ~-30s ~24s ~22s~n",
+              ["parser", "events delivered", "MB/s", "vs stanza pull"]),
+    lists:foreach(fun print_row/1, Rows).
+
+print_row(#{parser := P, delivery := D, status := ok} = R) ->
+    #{mbps := M, mbps_min := Lo, mbps_max := Hi} = R,
+    Ratio = case R of
+                #{ratio := X, ratio_min := RLo, ratio_max := RHi} ->
+                    io_lib:format("~.2fx [~.2f-~.2f]", [X, RLo, RHi]);
+                _ -> "-"
+            end,
+    io:format("~-24s ~-30s ~24s ~22s~n",
+              [P, D, io_lib:format("~.1f [~.1f-~.1f]", [M, Lo, Hi]), Ratio]);
+print_row(#{parser := P, delivery := D, status := {_, Why}}) ->
+    io:format("~-24s ~-30s ~ts~n", [P, D, Why]).

@@ -3,7 +3,7 @@
 %% checked once here, and turned into the numbers the C side takes.
 -module(stanza_options).
 
--export([settings/1]).
+-export([settings/1, stream_flags/1]).
 
 -export_type([settings/0]).
 
@@ -32,8 +32,21 @@ check_option(max_stanza_size, infinity, ok) -> ok;
 check_option(max_stanza_size, N, ok) when is_integer(N), N > 0 -> ok;
 check_option(max_depth, N, ok) when is_integer(N), N > 0 -> ok;
 check_option(restricted, R, ok) when R =:= reject; R =:= drop -> ok;
+check_option(stream_cdata, B, ok) when is_boolean(B) -> ok;
+check_option(xmlns_undeclaration, K, ok) when K =:= keep; K =:= drop -> ok;
 check_option(callback, Pid, ok) when is_pid(Pid), node(Pid) =:= node() -> ok;
 check_option(Key, Value, ok) -> erlang:error({bad_option, Key, Value}).
+
+%% @doc The stream options only the NIF's streams take, as the bits its
+%% new_parser expects: 1 for `stream_cdata => true', 2 for
+%% `xmlns_undeclaration => keep'. Call settings/1 first (it checks them).
+-spec stream_flags(stanza_stream:options()) -> 0..3.
+stream_flags(Opts) ->
+    flag(maps:get(stream_cdata, Opts, false), 1) +
+        flag(maps:get(xmlns_undeclaration, Opts, drop) =:= keep, 2).
+
+flag(true, Bit) -> Bit;
+flag(false, _) -> 0.
 
 format_code(binary) -> 0;
 format_code(legacy) -> 1;

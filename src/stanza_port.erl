@@ -57,6 +57,7 @@ new() ->
 -spec new(stanza_stream:options()) -> {ok, parser()}.
 new(Opts) when is_map(Opts) ->
     Settings = stanza_options:settings(Opts),
+    ok = nif_only_options(Opts),
     Port = stanza_port_driver:open(),
     ok = stanza_port_driver:configure(Port, {Settings, ?STREAM_MODE}),
     {ok, #stanza_port{port = Port,
@@ -138,6 +139,15 @@ hand_over(_Port, _Pid, _Fragments) ->
         | {error, stanza_stream:reason() | badarg}.
 parse_element(Data) ->
     parse_element(Data, #{}).
+
+%% stream_cdata and xmlns_undeclaration are the NIF's alone (the fast_xml
+%% compat uses them); the driver refuses them rather than ignore them.
+nif_only_options(#{stream_cdata := true}) ->
+    erlang:error({bad_option, stream_cdata, true});
+nif_only_options(#{xmlns_undeclaration := keep}) ->
+    erlang:error({bad_option, xmlns_undeclaration, keep});
+nif_only_options(_) ->
+    ok.
 
 %% @doc Parses one whole element through a short-lived port. Takes the
 %% options of new/1 but `callback'. stanza_stream:parse_element/2 gives

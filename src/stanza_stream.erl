@@ -35,6 +35,15 @@
 %%   processing instructions are errors (RFC 6120 section 11) or vanish, as
 %%   in ejabberd 2.x. A DOCTYPE and entity references other than the five
 %%   predefined ones are always errors; no entity is ever expanded.</li>
+%% <li>`stream_cdata => boolean()' (default `false'): text between stanzas
+%%   (whitespace keepalives) becomes `{xmlstreamcdata, Bin}' events, one
+%%   per piece expat reports (a newline is a piece of its own, and a cut in
+%%   the input cuts the text), as fast_xml reports it.</li>
+%% <li>`xmlns_undeclaration => keep | drop' (default `drop'): whether
+%%   `xmlns=""', which takes an element out of the default namespace,
+%%   shows as the attribute `{"xmlns", ""}' (for callers that resolve
+%%   namespaces from the attributes, as the fast_xml compat does) or
+%%   vanishes, as in ejabberd 2.x.</li>
 %% <li>`callback => pid()': push mode. Each event is sent to the pid as
 %%   `{'$gen_event', Event}' (what gen_fsm:send_event/2 sends) and parse/2
 %%   returns `{ok, []}'.</li>
@@ -72,6 +81,8 @@
                      max_stanza_size => pos_integer() | infinity,
                      max_depth => pos_integer(),
                      restricted => reject | drop,
+                     stream_cdata => boolean(),
+                     xmlns_undeclaration => keep | drop,
                      callback => pid()}.
 -type element_options() :: #{format => format(),
                              max_stanza_size => pos_integer() | infinity,
@@ -91,6 +102,7 @@
                 | string() | {integer(), string()}.
 -type event() :: {xmlstreamstart, name(), attrs()}
                | {xmlstreamelement, element()}
+               | {xmlstreamcdata, binary()}
                | {xmlstreamend, name()}
                | {xmlstreamerror, reason()}.
 
@@ -149,7 +161,8 @@ parse_element(Data) ->
     parse_element(Data, #{}).
 
 %% @doc Parses one whole element (the stanza is the root). Takes the same
-%% options as new/1 but `callback', and one more:
+%% options as new/1 but the stream's own (`callback', `stream_cdata',
+%% `xmlns_undeclaration'), and one more:
 %% `merge_text => boolean()' (default `true'). With `false' the text is
 %% kept in the pieces expat reports it in (a run of characters, each
 %% reference, each line break, each CDATA section's lines are separate
@@ -160,7 +173,9 @@ parse_element(Data) ->
 %% element is not well-formed.
 -spec parse_element(iodata(), element_options()) ->
           {ok, element()} | {error, reason() | badarg}.
-parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
+parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts),
+                               not is_map_key(stream_cdata, Opts),
+                               not is_map_key(xmlns_undeclaration, Opts) ->
     Settings = element_settings(Opts),
     case to_binary(Data) of
         {ok, Bin} when byte_size(Bin) =< ?SMALL_ELEMENT ->
@@ -172,6 +187,10 @@ parse_element(Data, Opts) when is_map(Opts), not is_map_key(callback, Opts) ->
     end;
 parse_element(Data, #{callback := Pid} = Opts) ->
     erlang:error({bad_option, callback, Pid}, [Data, Opts]);
+parse_element(Data, #{stream_cdata := V} = Opts) ->
+    erlang:error({bad_option, stream_cdata, V}, [Data, Opts]);
+parse_element(Data, #{xmlns_undeclaration := V} = Opts) ->
+    erlang:error({bad_option, xmlns_undeclaration, V}, [Data, Opts]);
 parse_element(Data, Opts) ->
     erlang:error({bad_options, Opts}, [Data, Opts]).
 
@@ -191,7 +210,7 @@ small_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
 
 large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
     Parser = stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
-                                          ?ELEMENT_MODE, undefined),
+                                          ?ELEMENT_MODE, undefined, 0),
     {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
     ok = stanza_stream_nif:close(Parser),
     Events.
@@ -226,4 +245,5 @@ to_binary(Data) ->
 create(Opts, Callback) ->
     {Format, MaxSize, MaxDepth, Drop} = stanza_options:settings(Opts),
     stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
-                                 ?STREAM_MODE, Callback).
+                                 ?STREAM_MODE, Callback,
+                                 stanza_options:stream_flags(Opts)).

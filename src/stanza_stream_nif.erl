@@ -3,7 +3,7 @@
 %% it validates options and normalises iodata before anything reaches C.
 -module(stanza_stream_nif).
 
--export([new_parser/6, parse/2, parse_final/2, parse_small_element/5,
+-export([new_parser/7, parse/2, parse_final/2, parse_small_element/5,
          reset/1, close/1,
          controlling_process/2, live_parsers/0]).
 
@@ -19,9 +19,11 @@ load() ->
                                 "libexpat1-dev and erlang-dev").
 
 %% Flags: 1 drops comments and PIs, 2 keeps expat's text pieces.
+%% StreamFlags: 1 reports text between stanzas, 2 keeps xmlns=''.
 -spec new_parser(0..2, non_neg_integer(), pos_integer(), 0..3, 0 | 1,
-                 pid() | undefined) -> parser().
-new_parser(_Format, _MaxSize, _MaxDepth, _Flags, _ElementMode, _Callback) ->
+                 pid() | undefined, 0..3) -> parser().
+new_parser(_Format, _MaxSize, _MaxDepth, _Flags, _ElementMode, _Callback,
+           _StreamFlags) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec parse(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.

@@ -63,7 +63,7 @@
 
 %% Serializer.
 -export([element_to_binary/1, element_to_iolist/1, element_to_string/1,
-         element_to_header/1]).
+         element_to_header/1, element_to_binary/2, element_to_header/2]).
 %% ejabberd 2.x's xml table.
 -export([crypt/1, remove_cdata/1, get_cdata/1, get_tag_cdata/1,
          get_attr/2, get_attr_s/2, get_tag_attr/2, get_tag_attr_s/2,
@@ -120,6 +120,23 @@ element_to_string(El) ->
 -spec element_to_header(element()) -> binary().
 element_to_header(El) ->
     stanza_xml_nif:serialize(El, 1).
+
+%% @doc element_to_binary/1 with an escaping style: `stanza' (that of
+%% element_to_binary/1) or `fast_xml', which writes what fast_xml writes,
+%% byte for byte: `>' plain in attribute values and CR plain in text (a
+%% parser reads that CR back as LF). Both are well-formed XML; the checks
+%% are the same.
+-spec element_to_binary(child(), stanza | fast_xml) -> binary().
+element_to_binary(El, Style) ->
+    stanza_xml_nif:serialize(El, style_bits(Style)).
+
+%% @doc element_to_header/1 with an escaping style (element_to_binary/2).
+-spec element_to_header(element(), stanza | fast_xml) -> binary().
+element_to_header(El, Style) ->
+    stanza_xml_nif:serialize(El, 1 bor style_bits(Style)).
+
+style_bits(stanza) -> 0;
+style_bits(fast_xml) -> 2.
 
 %%====================================================================
 %% ejabberd 2.x's table

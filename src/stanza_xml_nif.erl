@@ -13,7 +13,8 @@ load() ->
     stanza_priv:load_nif_result(Path, erlang:load_nif(Path, 0),
                                 "erlang-dev").
 
-%% Mode 0: the whole element; 1: its start tag only.
--spec serialize(term(), 0 | 1) -> binary().
+%% Mode 0: the whole element; 1: its start tag only; plus 2: fast_xml's
+%% escaping (">" plain in attribute values, CR plain in text).
+-spec serialize(term(), 0..3) -> binary().
 serialize(_Element, _Mode) ->
     erlang:nif_error(nif_not_loaded).

@@ -1,12 +1,14 @@
-%% The benchmark runs: every section on tiny inputs, its report formats,
-%% its options, and the exml rows (with stand-in exml modules in a peer
-%% VM, since exml is not packaged in Debian). No timing is asserted here:
+%% The benchmark runs: the suite in bench/ (every section on tiny inputs,
+%% its report formats, its options, its section registry, the goal lines),
+%% the exml rows (with stand-in exml modules in a peer VM, since exml is
+%% not packaged in Debian), a library that fails mid-stream, and the small
+%% stanza_bench module of the library. No timing is asserted here:
 %% figures belong to `make bench'.
 -module(stanza_bench_tests).
 
 -include_lib("eunit/include/eunit.hrl").
 
--export([exml_rows/0]).
+-export([exml_rows/0, failing_library/0, registered_section/0]).
 
 %%--------------------------------------------------------------------
 %% The report formats
@@ -46,6 +48,18 @@ csv_test() ->
     ?assert(lists:member("demo,\"b\",\"MB/s\",", Lines)),
     ?assert(lists:member("demo,\"b\",\"ratio\",\"> 12.0\"", Lines)).
 
+%% Rows that share a first cell stay apart: the label is the first cell
+%% and the text cells right after it.
+csv_label_test() ->
+    Table = #{id => big, title => "Big", columns => [{"Stanza", text}, {"Parser", text},
+                                                    {"ms", number}, {"Note", text}],
+              rows => [["body", "a", 1.0, ""], ["body", "b", 2.0, "x"]]},
+    Lines = string:split(string:trim(flat(stanza_bench_report:csv([Table]))), "\n", all),
+    ?assertEqual(["table,row,column,value",
+                  "big,\"body / a\",\"ms\",1.00000", "big,\"body / a\",\"Note\",\"\"",
+                  "big,\"body / b\",\"ms\",2.00000", "big,\"body / b\",\"Note\",\"x\""],
+                 Lines).
+
 num_test() ->
     ?assertEqual(["0.50", "12.3", "123", "12,346"],
                  [stanza_bench_report:num(X) || X <- [0.5, 12.34, 123.4, 12345.6]]).
@@ -84,12 +98,12 @@ strip_declaration(<<"<?xml", _/binary>> = Svg) ->
 %% Options
 
 bad_options_test_() ->
-    [?_assertError({bad_option, runs, 0}, stanza_bench:run(#{runs => 0})),
+    [?_assertError({bad_option, runs, 0}, stanza_bench_suite:run(#{runs => 0})),
      ?_assertError({bad_option, sections, [parse, bogus]},
-                   stanza_bench:run(#{sections => [parse, bogus]})),
+                   stanza_bench_suite:run(#{sections => [parse, bogus]})),
      ?_assertError({bad_option, progress, maybe},
-                   stanza_bench:run(#{progress => maybe})),
-     ?_assertError({bad_option, colour, red}, stanza_bench:run(#{colour => red}))].
+                   stanza_bench_suite:run(#{progress => maybe})),
+     ?_assertError({bad_option, colour, red}, stanza_bench_suite:run(#{colour => red}))].
 
 %%--------------------------------------------------------------------
 %% Whole runs on tiny inputs
@@ -104,7 +118,7 @@ whole_run() ->
     Dir = filename:join(os:getenv("TMPDIR", "/tmp"),
                         "stanza_bench_test_" ++ os:getpid()),
     Out = filename:join(Dir, "report.md"),
-    Tables = stanza_bench:run(#{size => 0.05, runs => 1, parsers => 200,
+    Tables = stanza_bench_suite:run(#{size => 0.05, runs => 1, parsers => 200,
                                 progress => false, out => Out,
                                 sections => [parse, memory, chunking,
                                              serializer]}),
@@ -112,7 +126,7 @@ whole_run() ->
                  [Id || #{id := Id} <- Tables]),
     [?assertEqual([], failed_rows(T)) || T <- Tables],
     [#{rows := ParseRows}] = [T || #{id := parse} = T <- Tables],
-    ?assertEqual(14, length(ParseRows)),
+    ?assertEqual(16, length(ParseRows)),
     {ok, Md} = file:read_file(Out),
     ?assertMatch({_, _}, binary:match(Md, <<"### Parse throughput">>)),
     ?assertMatch({_, _}, binary:match(Md, <<"### Memory per parser">>)),
@@ -135,9 +149,9 @@ own_file_test_() ->
              ok = file:write_file(File, lists:duplicate(300, Stanza)),
              try
                  [_Headline, #{rows := Rows}] =
-                     stanza_bench:run(#{file => File, runs => 1, progress => false,
+                     stanza_bench_suite:run(#{file => File, runs => 1, progress => false,
                                         sections => [parse]}),
-                 [[_, Mbps, _, _, Ratio, _, Input] | _] = Rows,
+                 [[_, "owner: returned by parse", Mbps, _, _, Ratio, _, Input] | _] = Rows,
                  ?assert(is_float(Mbps) andalso Mbps > 0),
                  ?assertEqual(1.0, Ratio),
                  ?assertMatch("0.02 MB stream, 4096 B chunks", Input),
@@ -147,11 +161,167 @@ own_file_test_() ->
              end
      end}.
 
+%%--------------------------------------------------------------------
+%% A library that fails: its cells say so, with the byte offset of the
+%% chunk it failed in, and every other row and section still runs.
+
+failing_library_test_() ->
+    {timeout, 200,
+     fun() ->
+             {ok, Result} = stanza_test_util:in_peer(?MODULE, failing_library, []),
+             #{parse := Parse, big := Big, linear := Linear, memory := Memory,
+               sched := Sched, headline := Headline} = Result,
+             %% exml_stream fails in the chunk that takes it past 3000
+             %% bytes: 1 KB chunks, so the chunk at byte 2048.
+             ?assertMatch({failed, "FAILED in the chunk at byte 2048: error:{exml," ++ _},
+                          maps:get(exml_stream, Parse)),
+             ?assertEqual(ok, maps:get(exml_element, Parse)),
+             ?assertEqual(ok, maps:get(stanza_pull, Parse)),
+             ?assertEqual(ok, maps:get(fxml_self, Parse)),
+             %% The headline keeps the comparison, with no figure.
+             ?assertMatch([[_, _, undefined, "MB/s", undefined]], Headline),
+             %% Big stanzas: exml's cells fail at the 64 KB chunk past
+             %% 3000 bytes, stanza's rows ran.
+             [?assertMatch("FAILED in the chunk at byte " ++ _, lists:last(Row))
+              || Row <- Big, lists:member("exml_stream (exml)", Row)],
+             ?assert(length([R || R <- Big, lists:member("exml_stream (exml)", R)]) >= 2),
+             [?assertNot(lists:prefix("FAILED", lists:last(Row))
+                         orelse lists:prefix("SKIPPED", lists:last(Row)))
+              || Row <- Big, lists:member("stanza_stream (NIF)", Row)],
+             ?assertMatch("FAILED in the chunk at byte " ++ _, lists:last(Linear)),
+             ?assertMatch("FAILED" ++ _, lists:last(Sched)),
+             %% Memory only feeds a header: exml passes there.
+             ?assertEqual("", lists:last(Memory))
+     end}.
+
+failing_library() ->
+    _ = stanza_bench_util:quiet(true),
+    ok = load_stand_in(exml_stream,
+                       "new_parser() -> {ok, P} = stanza_stream:new(#{format => xmlel}), {ok, {P, 0}}.\n"
+                       "parse({_, N}, B) when N + byte_size(B) > 3000 -> {error, {simulated, N}};\n"
+                       "parse({P, N}, B) -> {ok, Es} = stanza_stream:parse(P, B),\n"
+                       "  {ok, {P, N + byte_size(B)}, [E || {xmlstreamelement, E} <- Es]}.\n"
+                       "free_parser({P, _}) -> stanza_stream:close(P).\n"),
+    ok = load_stand_in(exml, "parse(B) -> stanza_stream:parse_element(B, #{format => xmlel}).\n"),
+    Ctx = stanza_bench_parse:context(#{size => 0.02, chunk => 1024, runs => 1}),
+    Rows = try stanza_bench_parse:measure(Ctx)
+           after stanza_bench_parse:cleanup(Ctx)
+           end,
+    #{rows := Headline} = stanza_bench_headline:table([{parse, #{data => Rows}}]),
+    [_, #{rows := BigRows}, _, _] =
+        stanza_bench_big:tables(#{runs => 1, repeats => 2000, roster_items => 100,
+                                  chunks => [whole, 65536], libs => [stanza_nif, exml]}),
+    #{rows := [LinearRow]} = stanza_bench_linear:run(#{stanza_mb => 0.05, runs => 1,
+                                                        libs => [exml]}),
+    #{rows := [SchedRow]} = stanza_bench_sched:run(#{stanza_mb => 0.05, runs => 1,
+                                                      libs => [exml]}),
+    #{rows := [MemoryRow]} = stanza_bench_memory:run(#{parsers => 50, runs => 1,
+                                                        libs => [exml]}),
+    #{parse => maps:from_list([{K, S} || #{key := K, status := S} <- Rows]),
+      headline => [L || [T | _] = L <- Headline, string:find(T, "exml_stream") =/= nomatch],
+      big => BigRows, linear => LinearRow, sched => SchedRow, memory => MemoryRow}.
+
+%%--------------------------------------------------------------------
+%% The section registry
+
+%% A registered section that is not built here is reported, and the run
+%% goes on; one that is (a stand-in stanza_bench_jid) adds its tables,
+%% given the suite's options and its own.
+registry_test_() ->
+    {timeout, 120,
+     fun() ->
+             {ok, {Missing, Present}} =
+                 stanza_test_util:in_peer(?MODULE, registered_section, []),
+             ?assertEqual([headline], [Id || #{id := Id} <- Missing]),
+             ?assertMatch([headline, #{id := jid_demo, rows := [["runs", 1], ["extra", 7]]}],
+                          [case T of #{id := headline} -> headline; _ -> T end
+                           || T <- Present])
+     end}.
+
+registered_section() ->
+    Missing = stanza_bench_suite:run(#{sections => [tls], progress => false, size => 0.01}),
+    ok = load_stand_in(stanza_bench_jid,
+                       "tables(Opts) -> [#{id => jid_demo, title => \"JID\", "
+                       "columns => [{\"k\", text}, {\"v\", count}], "
+                       "rows => [[\"runs\", maps:get(runs, Opts)], "
+                       "[\"extra\", maps:get(extra, Opts)]]}].\n"),
+    Present = stanza_bench_suite:run(#{sections => [jid], progress => false, size => 0.01,
+                                       runs => 1, section_opts => #{jid => #{extra => 7}}}),
+    {Missing, Present}.
+
+%%--------------------------------------------------------------------
+%% The goal lines
+
+goals_test() ->
+    Parse = [#{key => stanza_pull, status => ok, mbps => 90.0, bytes => 1,
+               seconds => [1.0]},
+             #{key => stanza_push_self, status => ok, mbps => 80.0, bytes => 1,
+               seconds => [1.1]},
+             #{key => expat_ns, status => ok, mbps => 95.0, bytes => 1,
+               seconds => [0.95]}],
+    Serializer = #{id => serializer, columns => [{"Serializer", text}, {"vs stanza", ratio}],
+                   keys => [stanza_ascii, fxml_ascii, stanza_multilingual, fxml_multilingual],
+                   rows => [["s", 1.0], ["f", 0.25], ["s", 1.0], ["f", 1 / 1.5]]},
+    Text = flat(stanza_bench_goals:text([{parse, #{tables => [], data => Parse}},
+                                          {serializer, #{tables => [Serializer],
+                                                         data => []}}])),
+    Lines = string:split(string:trim(Text), "\n", all),
+    ?assertEqual(7, length(Lines)),
+    ?assertMatch("  met      pull within 1.25x" ++ _, lists:nth(2, Lines)),
+    ?assertMatch("  n/a      pull linear" ++ _, lists:nth(3, Lines)),
+    ?assertMatch("  NOT met  serializer >= 2x" ++ _, lists:nth(6, Lines)),
+    ?assertNotEqual(nomatch, string:find(lists:nth(6, Lines), "multilingual 1.50x")),
+    ?assertMatch("  met      parse (stanza pull) >= 90% of raw expat" ++ _, lists:nth(7, Lines)).
+
+%%--------------------------------------------------------------------
+%% The library's stanza_bench
+
+library_bench_test_() ->
+    {timeout, 120,
+     fun() ->
+             Rows = stanza_bench:parse(#{size => 30000, runs => 2, print => false}),
+             [#{parser := "stanza_stream", status := ok, ratio := 1.0} = Pull,
+              #{parser := "stanza_stream", status := ok, ratio := R} | _] = Rows,
+             ?assert(is_float(R) andalso R > 0),
+             ?assert(maps:get(mbps_min, Pull) =< maps:get(mbps, Pull)),
+             %% fast_xml is installed here (Debian's erlang-p1-xml).
+             ?assertMatch(#{status := ok}, lists:nth(3, Rows)),
+             ?assertMatch(#{parser := "exml_stream (exml)", status := {skipped, _}},
+                          lists:nth(4, Rows)),
+             ?assertError({bad_option, chunk, 0}, stanza_bench:parse(#{chunk => 0}))
+     end}.
+
+%% A file of stanzas gets a stream header; a stream that breaks makes the
+%% parsers fail with the offset of the chunk, not crash the call.
+library_bench_file_test_() ->
+    {timeout, 120,
+     fun() ->
+             File = filename:join(os:getenv("TMPDIR", "/tmp"),
+                                  "stanza_bench_lib_" ++ os:getpid() ++ ".xml"),
+             Good = binary:copy(<<"<message><body>x</body></message>">>, 100),
+             try
+                 ok = file:write_file(File, Good),
+                 [#{status := ok} | _] = stanza_bench:parse(#{file => File, runs => 1,
+                                                              print => false}),
+                 ok = file:write_file(File, [Good, <<"<a></b>">>]),
+                 [#{status := {failed, Why}} | _] =
+                     stanza_bench:parse(#{file => File, runs => 1, chunk => 1000,
+                                          print => false}),
+                 ?assertMatch("FAILED in the chunk at byte 3000: " ++ _, Why)
+             after
+                 file:delete(File)
+             end
+     end}.
+
 failed_rows(#{rows := Rows}) ->
     [R || R <- Rows, lists:any(fun(C) -> is_list(C) andalso lists:prefix("FAILED", C) end, R)].
 
+%% Values per row: every column after the row's label (its first cell and
+%% the text cells right after it), a range counting twice.
 csv_values(#{columns := [_ | Columns], rows := Rows}) ->
-    PerRow = lists:sum([case K of range -> 2; _ -> 1 end || {_, K} <- Columns]),
+    Leading = length(lists:takewhile(fun({_, K}) -> K =:= text end, Columns)),
+    Values = lists:nthtail(min(Leading, length(Columns) - 1), Columns),
+    PerRow = lists:sum([case K of range -> 2; _ -> 1 end || {_, K} <- Values]),
     PerRow * length(Rows).
 
 %% The scheduler section on a small stanza: stanza's NIF finishes within

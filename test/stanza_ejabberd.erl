@@ -160,7 +160,10 @@ start_checked(Opts) ->
     Hosts = [bin(H) || H <- maps:get(hosts, Opts, ["localhost"])],
     Handle = #{dir => Dir, node => "stz_ejd_" ++ Unique ++ "@localhost",
                ports => pick_ports(Opts), hosts => Hosts, opts => Opts},
-    case prepare_dir(Handle) of
+    Prepared = try prepare_dir(Handle)
+               catch Class:Why -> {error, {prepare_dir, Class, Why}}
+               end,
+    case Prepared of
         ok -> start_and_register(Handle);
         {error, _} = Error -> remove_tree(Dir), Error
     end.

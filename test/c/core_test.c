@@ -18,10 +18,23 @@
 typedef struct trace {
     char buf[1 << 16];
     size_t len;
+    int in_stream_text; /* a C{...} run is open: see on_stream_text */
 } trace;
+
+static void append(trace *t, const char *s, size_t n)
+{
+    if (n < sizeof t->buf - t->len) {
+        memcpy(t->buf + t->len, s, n);
+        t->len += n;
+    }
+}
 
 static void add(trace *t, const char *tag, const char *s, size_t n)
 {
+    if (t->in_stream_text) {
+        append(t, "}", 1);
+        t->in_stream_text = 0;
+    }
     int w = snprintf(t->buf + t->len, sizeof t->buf - t->len, "%s[%.*s]",
                      tag, (int)n, s);
     if (w > 0 && (size_t)w < sizeof t->buf - t->len)
@@ -75,14 +88,28 @@ static void on_discard(void *ctx)
     add(ctx, "DISCARD", "", 0);
 }
 
+/* Text between stanzas comes in pieces that depend on the cuts: the
+ * trace joins consecutive pieces into one C{...}, so that it still must
+ * not depend on them. */
+static int on_stream_text(void *ctx, const char *s, size_t n)
+{
+    trace *t = ctx;
+    if (!t->in_stream_text)
+        append(t, "C{", 2);
+    t->in_stream_text = 1;
+    append(t, s, n);
+    return 0;
+}
+
 /* Parses input split every `step' bytes (0: one piece); returns the error
  * kind and fills t. */
 static int parse(const char *input, size_t step, const stz_options *o,
                  trace *t)
 {
     stz_builder b = {t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     t->len = 0;
+    t->in_stream_text = 0;
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
     if (!c) {
         fprintf(stderr, "out of memory\n");
@@ -163,7 +190,7 @@ static void check_reset(void)
     checks++;
     stz_options o = {.max_depth = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     const char *first = "<?xml version='1.0'?><s><half attr='x'>te";
     const char *second = "<?xml version='1.0'?><s><m>ok</m>";
@@ -222,7 +249,7 @@ static void check_linear_rereads(const char *name, const char *open,
     static trace t;
     checks++;
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     t.len = 0;
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
     size_t input;
@@ -244,7 +271,7 @@ static void check_empty_feeds(void)
     checks++;
     stz_options o = {.max_depth = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     memset(big, 'a', sizeof big);
     int bad = !c || stz_core_feed(c, "<s><m a='", 9, 0) != 0 ||
@@ -270,7 +297,7 @@ static void check_linear_prolog_token(const char *name, const char *open,
     static trace t;
     checks++;
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     stz_core *c = stz_core_new(&counting_allocator, o, &b);
     size_t input;
     int bad = feed_huge_token(c, open, piece, close, &input);
@@ -292,7 +319,7 @@ static void check_encoding(const char *name, const char *input, size_t n,
     checks++;
     stz_options o = {.max_depth = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     for (size_t at = 0; c && at < n; at += step)
         if (stz_core_feed(c, input + at, n - at < step ? n - at : step, 0))
@@ -314,7 +341,7 @@ static void check_end_tag_slack(void)
     checks++;
     stz_options o = {.max_depth = 4, .max_stanza_size = 16};
     stz_builder b = {&t, on_stream_start, on_start, on_text, on_end,
-                     on_stream_end, on_discard};
+                     on_stream_end, on_discard, on_stream_text};
     stz_core *c = stz_core_new(&counting_allocator, &o, &b);
     char padded[64];
     memset(padded, ' ', sizeof padded);
@@ -333,6 +360,48 @@ static void check_end_tag_slack(void)
     if (bad) {
         fprintf(stderr, "end tag slack: end tag refused %d\n",
                 end_tag_refused);
+        failures++;
+    }
+}
+
+static int contains(const trace *t, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= t->len; i++)
+        if (memcmp(t->buf + i, s, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The options the fast_xml compat needs: text between stanzas reported
+ * (without them it is dropped), xmlns='' kept as an attribute. */
+static void check_fast_xml_options(const char *header)
+{
+    static char buf[4096];
+    static trace t;
+    stz_options plain = {.max_depth = 16};
+    stz_options o = {.max_depth = 16, .stream_text = 1,
+                     .keep_default_undeclaration = 1};
+    snprintf(buf, sizeof buf,
+             "%s \n\t<a><b xmlns=''/></a>&amp;\r\n &#x263A;<c/> </stream:stream>",
+             header);
+    check_input("stream text and xmlns=''", buf, &o, STZ_ERR_NONE);
+    parse(buf, 0, &o, &t);
+    const char *want[] = {"C{ \n\t}", "<[b] @[xmlns]=[]", "C{&\n \xe2\x98\xba}",
+                          "C{ }"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        checks++;
+        if (!contains(&t, want[i])) {
+            fprintf(stderr, "fast_xml options: no %s in %.*s\n", want[i],
+                    (int)t.len, t.buf);
+            failures++;
+        }
+    }
+    parse(buf, 0, &plain, &t);
+    checks++;
+    if (memchr(t.buf, '{', t.len) || contains(&t, "@[xmlns]=[]")) {
+        fprintf(stderr, "fast_xml options off, yet seen: %.*s\n", (int)t.len,
+                t.buf);
         failures++;
     }
 }
@@ -441,6 +510,7 @@ int main(void)
                 STZ_ERR_NOT_WELL_FORMED);
     check_text_pieces();
     check_reset();
+    check_fast_xml_options(header);
 
     check_end_tag_slack();
     check_encoding("UTF-16BE", "\0<\0s\0>", 6, 6, STZ_ERR_NOT_WELL_FORMED);

@@ -44,6 +44,7 @@ static inline stz_ser_status ref_escape(const unsigned char *s, size_t len,
                                         stz_ser_context ctx, char *out,
                                         size_t *out_len, uint32_t *bad)
 {
+    int attr = ctx == STZ_SER_ATTR || ctx == STZ_SER_ATTR_FAST_XML;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
@@ -61,12 +62,12 @@ static inline stz_ser_status ref_escape(const unsigned char *s, size_t len,
         switch (cp) {
         case '&': ref = "&amp;"; break;
         case '<': ref = "&lt;"; break;
-        case '>': ref = "&gt;"; break;
+        case '>': ref = ctx == STZ_SER_ATTR_FAST_XML ? NULL : "&gt;"; break;
         case '"': ref = "&quot;"; break;
         case '\'': ref = "&apos;"; break;
-        case '\r': ref = "&#xD;"; break;
-        case '\t': ref = ctx == STZ_SER_ATTR ? "&#x9;" : NULL; break;
-        case '\n': ref = ctx == STZ_SER_ATTR ? "&#xA;" : NULL; break;
+        case '\r': ref = ctx == STZ_SER_TEXT_FAST_XML ? NULL : "&#xD;"; break;
+        case '\t': ref = attr ? "&#x9;" : NULL; break;
+        case '\n': ref = attr ? "&#xA;" : NULL; break;
         }
         if (ref) {
             memcpy(out + o, ref, strlen(ref));

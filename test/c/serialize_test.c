@@ -312,8 +312,11 @@ static void test_random_against_reference(void)
                 in[n++] = (unsigned char)('0' + (r >> 16) % 75);
             }
         }
-        for (int c = 0; c < 2; c++) {
-            stz_ser_context ctx = c ? STZ_SER_ATTR : STZ_SER_TEXT;
+        for (int c = 0; c < 4; c++) {
+            static const stz_ser_context contexts[4] = {
+                STZ_SER_TEXT, STZ_SER_ATTR, STZ_SER_TEXT_FAST_XML,
+                STZ_SER_ATTR_FAST_XML};
+            stz_ser_context ctx = contexts[c];
             size_t want_len = 0;
             uint32_t want_bad = 0, got_bad = 0;
             stz_ser_status want_st =

@@ -19,7 +19,8 @@
  *     what it has committed is a prefix of what the reference committed;
  *   - a reset leaves no trace: what follows it equals a fresh core's run;
  *   - the builder contract of xml_core.h: calls balanced, no two text
- *     calls in a row, the stream header first and once, nothing after an
+ *     calls in a row, text between stanzas only when asked for and only
+ *     there (its pieces joined in the trace, as they depend on the cuts), the stream header first and once, nothing after an
  *     error;
  *   - limits: no committed stanza deeper than max_depth, none whose bytes
  *     provably exceed max_stanza_size;
@@ -49,6 +50,10 @@ typedef struct tracer {
      * front-end actually hands on (half-built stanzas are discarded) */
     bytes committed;
     bytes pending; /* the stanza being built */
+    /* raw.len after the last stream_text record: the next piece extends
+     * that record while nothing else came between */
+    size_t stream_text_end;
+    size_t stream_text_at;
 
     const stz_options *opts;
     unsigned long depth; /* inside the current stanza; 1 = the stanza */
@@ -230,6 +235,33 @@ static int on_stream_end(void *ctx, const char *name, size_t len)
     return 0;
 }
 
+/* Text between stanzas (stz_options.stream_text). */
+static int on_stream_text(void *ctx, const char *s, size_t len)
+{
+    tracer *t = ctx;
+    if (tracer_fails(t))
+        return 1;
+    FUZZ_CHECK(t->opts->stream_text, "stream text not asked for");
+    FUZZ_CHECK(!t->opts->element_mode, "stream text in element mode");
+    FUZZ_CHECK(t->stream_started && !t->stream_ended && t->depth == 0,
+               "stream text out of place");
+    FUZZ_CHECK(len > 0, "empty stream text");
+    if (t->raw.len > 0 && t->stream_text_end == t->raw.len) {
+        /* extend the record: tag, 32-bit length, bytes (fuzz_support.h) */
+        unsigned char *n32p = t->raw.data + t->stream_text_at + 1;
+        uint32_t n32;
+        memcpy(&n32, n32p, sizeof n32);
+        n32 += (uint32_t)len;
+        memcpy(n32p, &n32, sizeof n32);
+        bytes_add(&t->raw, s, len);
+    } else {
+        t->stream_text_at = t->raw.len;
+        bytes_record(&t->raw, 'C', s, len);
+    }
+    t->stream_text_end = t->raw.len;
+    return 0;
+}
+
 /* Called on an error (then nothing may follow) and on a reset (the
  * harness then allows calls again). */
 static void on_discard(void *ctx)
@@ -249,7 +281,9 @@ static void on_discard(void *ctx)
  * Header bytes:
  *   0     flags: bit 0 element mode, bit 1 drop comments and PIs,
  *         bit 2 feed a prefix and reset first, bit 3 inject a failure,
- *         bit 4 the failure hits a builder call (else an allocation)
+ *         bit 4 the failure hits a builder call (else an allocation),
+ *         bit 5 the fast_xml compat's options (stream_text,
+ *         keep_default_undeclaration), bit 6 text_pieces
  *   1     low nibble: max_stanza_size (index into stanza_limits);
  *         high nibble: max_depth (index into depth_limits)
  *   2-3   reset point (modulo the stream's length + 1)
@@ -297,8 +331,10 @@ static setup decode_setup(const uint8_t *data, size_t size)
     for (int i = 0; i < PLAN_LEN; i++)
         s.plan[i] = fuzz_u8(&in);
     s.opts.element_mode = flags & 1;
-    s.opts.text_pieces = (flags & 32) != 0;
+    s.opts.text_pieces = (flags & 64) != 0;
     s.opts.restricted = flags & 2 ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
+    s.opts.stream_text = (flags & 32) != 0;
+    s.opts.keep_default_undeclaration = (flags & 32) != 0;
     s.opts.max_stanza_size = stanza_limits[limits & 15];
     s.opts.max_depth = depth_limits[limits >> 4];
     s.stream = size > HEADER_LEN ? (const char *)data + HEADER_LEN : "";
@@ -390,7 +426,8 @@ static void run(const setup *s, const uint8_t *plan, int reset,
     memset(out, 0, sizeof *out);
     fuzz_mem_reset(alloc_fail_at);
     stz_builder b = {t,      on_stream_start, on_element_start, on_text,
-                     on_element_end, on_stream_end, on_discard};
+                     on_element_end, on_stream_end, on_discard,
+                     on_stream_text};
     stz_core *c = stz_core_new(&(stz_allocator){fuzz_alloc, fuzz_realloc,
                                                 fuzz_free},
                                &s->opts, &b);
@@ -413,6 +450,7 @@ static void run(const setup *s, const uint8_t *plan, int reset,
         stz_core_reset(c);
         /* The reset's discard is the only trace the prefix may leave. */
         t->raw.len = t->committed.len = t->pending.len = 0;
+        t->stream_text_end = 0;
         t->stream_started = t->stream_ended = t->stopped = 0;
         /* A failure injected in the prefix must be wiped out by the
          * reset: the rest is then held to the full oracle. One that has

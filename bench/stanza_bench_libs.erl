@@ -17,12 +17,14 @@
 
 -export_type([key/0, lib/0, parser/0]).
 
--type key() :: stanza_nif | stanza_port | fxml | exml | xmerl_sax.
+-type key() :: stanza_nif | stanza_push_self | stanza_port | fxml | exml
+             | xmerl_sax.
 -type parser() :: term().
 -type lib() :: #{key := key(), label := string(),
                  new := fun(() -> parser()),
                  feed := fun((parser(), binary()) -> {parser(), non_neg_integer()}),
                  close := fun((parser()) -> ok),
+                 reset => fun((parser()) -> ok),
                  subjects := fun((parser()) -> [pid() | port()])}.
 
 -define(HEADER, <<"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -38,6 +40,7 @@ all() ->
 %% @doc The name a table shows for a library, installed or not.
 -spec label(key()) -> string().
 label(stanza_nif) -> "stanza_stream (NIF)";
+label(stanza_push_self) -> "stanza_stream push to itself";
 label(stanza_port) -> "stanza_port (driver)";
 label(fxml) -> "fxml_stream (fast_xml)";
 label(exml) -> "exml_stream (exml)";
@@ -52,6 +55,8 @@ header() ->
 -spec lib(key()) -> lib() | {skip, string()}.
 lib(stanza_nif) ->
     stanza_lib(stanza_nif, stanza_stream);
+lib(stanza_push_self) ->
+    stanza_push_self_lib();
 lib(stanza_port) ->
     Lib = stanza_lib(stanza_port, stanza_port),
     Lib#{subjects := fun(P) -> [stanza_port:port(P)] end};
@@ -75,6 +80,20 @@ stanza_lib(Key, Mod) ->
                       end
               end,
       close => fun(P) -> ok = Mod:close(P) end,
+      reset => fun(P) -> ok = Mod:reset(P) end,
+      subjects => fun(_) -> [] end}.
+
+%% Push mode with the caller as the callback: events are taken out of its
+%% own mailbox after each chunk, as for fast_xml below.
+stanza_push_self_lib() ->
+    #{key => stanza_push_self, label => label(stanza_push_self),
+      new => fun() -> {ok, P} = stanza_stream:new(#{callback => self()}), P end,
+      feed => fun(P, Chunk) ->
+                      {ok, []} = stanza_stream:parse(P, Chunk),
+                      {P, fxml_drain(0)}
+              end,
+      close => fun(P) -> ok = stanza_stream:close(P), _ = fxml_drain(0), ok end,
+      reset => fun(P) -> ok = stanza_stream:reset(P) end,
       subjects => fun(_) -> [] end}.
 
 count_stanzas(Events) ->

@@ -35,15 +35,22 @@ row(Key, {skip, Why}, _Opts) ->
 row(Key, Lib, #{parsers := N, runs := Runs}) ->
     #{label := Label} = Lib,
     stanza_bench_util:progress("memory, ~ts, ~B parsers: ", [Label, N]),
-    Idle = [per_parser(Lib, idle, N) || _ <- lists:seq(1, Runs)],
-    Header = [per_parser(Lib, header, N) || _ <- lists:seq(1, Runs)],
-    Row = #{key => Key, label => Label,
-            idle => stanza_bench_util:summary(Idle),
-            header => stanza_bench_util:summary(Header)},
-    stanza_bench_util:progress("~.1f KB idle, ~.1f KB after a header~n",
-                               [median(Row, idle) / 1024,
-                                median(Row, header) / 1024]),
-    Row.
+    try
+        Idle = [per_parser(Lib, idle, N) || _ <- lists:seq(1, Runs)],
+        Header = [per_parser(Lib, header, N) || _ <- lists:seq(1, Runs)],
+        Row = #{key => Key, label => Label,
+                idle => stanza_bench_util:summary(Idle),
+                header => stanza_bench_util:summary(Header)},
+        stanza_bench_util:progress("~.1f KB idle, ~.1f KB after a header~n",
+                                   [median(Row, idle) / 1024,
+                                    median(Row, header) / 1024]),
+        Row
+    catch
+        Class:Reason:Stack ->
+            Why = stanza_bench_util:failure(Class, Reason, Stack),
+            stanza_bench_util:progress("~ts~n", [Why]),
+            #{key => Key, label => Label, failed => Why}
+    end.
 
 %% Bytes per parser. The holder builds the parsers when told, then waits
 %% to be measured; the measuring process holds nothing of them. The
@@ -62,7 +69,10 @@ per_parser(#{new := New, feed := Feed, close := Close}, State, N) ->
                end),
     Before = settled_memory(),
     Holder ! go,
-    receive {built, Holder} -> ok end,
+    receive
+        {built, Holder} -> ok;
+        {'DOWN', MRef, process, Holder, Why} -> erlang:error({run_died, Why})
+    end,
     After = erlang:memory(total),
     Holder ! stop,
     %% The holder's heap, and the parsers it refers to, are freed when it
@@ -125,6 +135,8 @@ table(Rows, #{parsers := N, runs := Runs}) ->
 
 cells(#{label := L, skipped := Why}) ->
     [L, undefined, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why];
+cells(#{label := L, failed := Why}) ->
+    [L, undefined, undefined, undefined, undefined, undefined, Why];
 cells(#{label := L, idle := Idle, header := Header} = Row) ->
     [L, kb(Idle, median), {kb(Idle, min), kb(Idle, max)}, kb(Header, median),
      {kb(Header, min), kb(Header, max)}, maps:get(ratio, Row, undefined), ""].

@@ -3,7 +3,7 @@
 -module(stanza_bench_util).
 
 -export([in_fresh_process/1, seconds/1, median/1, summary/1, chunks/2,
-         progress/2, quiet/1, flat/2]).
+         feed_chunks/3, failure/3, quiet_worker/1, progress/2, quiet/1, flat/2]).
 
 -export_type([summary/0]).
 
@@ -64,6 +64,47 @@ chunks(Bin, Size) when byte_size(Bin) > Size ->
     [Chunk | chunks(Rest, Size)];
 chunks(Bin, _Size) ->
     [Bin].
+
+%% @doc lists:foldl/3 over the chunks of a stream, for a parser's feed
+%% fun. When Fun raises on a chunk, the error becomes
+%% `{failed_at, Offset, Class, Reason}', Offset the byte of the stream at
+%% which that chunk starts, so that a report can say where a library
+%% failed (failure/3).
+-spec feed_chunks(fun((binary(), Acc) -> Acc), Acc, [binary()]) -> Acc.
+feed_chunks(Fun, Acc, Chunks) ->
+    feed_chunks(Fun, Acc, Chunks, 0).
+
+feed_chunks(_Fun, Acc, [], _Offset) ->
+    Acc;
+feed_chunks(Fun, Acc0, [Chunk | Rest], Offset) ->
+    Acc = try Fun(Chunk, Acc0)
+          catch
+              error:{failed_at, _, _, _} = Nested -> erlang:error(Nested);
+              Class:Reason -> erlang:error({failed_at, Offset, Class, Reason})
+          end,
+    feed_chunks(Fun, Acc, Rest, Offset + byte_size(Chunk)).
+
+%% @doc Runs Fun in a process spawned to measure something: an error is
+%% turned into an exit with the same reason and stack, which the
+%% monitoring process reads from its 'DOWN' message, without an error
+%% report on the terminal for every failing run of a failing library.
+-spec quiet_worker(fun(() -> term())) -> term().
+quiet_worker(Fun) ->
+    try Fun()
+    catch error:Reason:Stack -> exit({Reason, Stack})
+    end.
+
+%% @doc The text a table cell shows for a row whose library failed: the
+%% byte offset when feed_chunks/3 knew it, the reason in short.
+-spec failure(atom(), term(), list()) -> string().
+failure(error, {failed_at, Offset, Class, Reason}, _Stack) ->
+    flat("FAILED in the chunk at byte ~B: ~0p:~0P", [Offset, Class, Reason, 10]);
+failure(error, {run_died, {{failed_at, _, _, _} = Failed, _Stack}}, Stack) ->
+    failure(error, Failed, Stack);
+failure(error, {run_died, Reason}, _Stack) ->
+    flat("FAILED: the run's process died: ~0P", [Reason, 10]);
+failure(Class, Reason, Stack) ->
+    flat("FAILED: ~0p:~0P at ~0P", [Class, Reason, 10, Stack, 6]).
 
 -spec summary([number(), ...]) -> summary().
 summary(Xs) ->

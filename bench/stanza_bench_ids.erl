@@ -234,7 +234,7 @@ ets_track({Tab, Cap}, Key, Owner, Timeout) ->
         true ->
             {error, full};
         false ->
-            TRef = erlang:send_after(Timeout, Owner, {stanza_timeout, Key}),
+            TRef = erlang:send_after(Timeout, Owner, {stanza_timeout, Tab, Key}),
             case ets:insert_new(Tab, {Key, Owner, TRef}) of
                 true ->
                     ok;

@@ -15,8 +15,10 @@
 %% what it wrote. export_simple returns a deep list of characters, which
 %% cannot be sent as it is when the text is not ASCII, so a second xmerl
 %% row adds unicode:characters_to_binary/1, the step a caller needs to
-%% get bytes; both rows are printed. Each row runs once to warm up, then `runs' times, each
-%% in a fresh process after a garbage collection. The table (standard
+%% get bytes; both rows are printed. Each row runs once to warm up, then
+%% the rows run in `runs' interleaved rounds (every row once per round),
+%% each run in a fresh process after a garbage collection; the ratio to
+%% stanza is computed per round, then the median. The table (standard
 %% output) gives the median MB/s of XML written (1 MB = 10^6 bytes, the
 %% size of stanza's output for the same elements), its min-max spread,
 %% elements/s and the ratio to the stanza row; progress goes to standard
@@ -28,7 +30,11 @@
 -export_type([options/0, row/0]).
 
 -type options() :: #{size => number(), runs => pos_integer()}.
--type row() :: #{key := stanza | fxml | xmerl | xmerl_bytes, label := string(),
+%% The serializer's goal is set on an ASCII-heavy and on a multilingual
+%% corpus: the same stanzas, with English text and names or with text in
+%% many scripts (stanza_corpus:generate/2).
+-type corpus() :: ascii | multilingual.
+-type row() :: #{key := atom(), label := string(), corpus => corpus(),
                  status := ok | {skipped, string()},
                  input => string(), bytes => non_neg_integer(),
                  elements => non_neg_integer(), mbps => float(),
@@ -56,29 +62,55 @@ measure(Opts) when is_map(Opts) ->
     Size = maps:get(size, Opts, 4),
     Runs = maps:get(runs, Opts, 5),
     true = is_number(Size) andalso Size > 0 andalso is_integer(Runs) andalso Runs > 0,
-    progress("generating ~p MB of corpus and parsing it (untimed)", [Size]),
-    #{stanzas := Stanzas} = stanza_corpus:generate(round(Size * ?MB)),
+    lists:append([measure_corpus(C, Size, Runs) || C <- [multilingual, ascii]]).
+
+measure_corpus(Corpus, Size, Runs) ->
+    progress("generating ~p MB of ~s corpus and parsing it (untimed)", [Size, Corpus]),
+    #{stanzas := Stanzas} = stanza_corpus:generate(round(Size * ?MB), #{text => Corpus}),
     Els = [El || S <- Stanzas,
                  {ok, El} <- [stanza_stream:parse_element(S, #{format => xmlel})]],
-    Base = measure(stanza, Els, Runs),
-    Rows = [Base, measure(fxml, Els, Runs), measure(xmerl, Els, Runs),
-            measure(xmerl_bytes, Els, Runs)],
+    Keys = case Corpus of
+               multilingual -> [stanza, fxml, xmerl, xmerl_bytes];
+               ascii -> [stanza, fxml]
+           end,
+    Prepared = [(prepare_row(K, Els))#{corpus => Corpus} || K <- Keys],
+    Timed = lists:foldl(fun(Round, Rows) -> round(Round, Runs, Rows) end,
+                        Prepared, lists:seq(1, Runs)),
+    [Base | _] = Rows = [finish(R) || R <- Timed],
     [with_ratio(R, Base) || R <- Rows].
 
 %%--------------------------------------------------------------------
-%% Rows
+%% Rows: prepared and warmed up once, then timed in interleaved rounds
+%% (every row once per round), each run in a fresh process.
 
-measure(Key, Els, Runs) ->
+prepare_row(Key, Els) ->
     case prepare(Key, Els) of
         {skipped, Why} ->
             progress("~s: skipped (~s)", [label(Key), Why]),
             #{key => Key, label => label(Key), status => {skipped, Why}};
         {Input, Fun, Items, Bytes} ->
-            progress("~s: ~p elements, ~p runs", [label(Key), length(Items), Runs]),
-            _ = timed(Fun, Items),
-            Secs = [timed(Fun, Items) || _ <- lists:seq(1, Runs)],
-            summary(Key, Input, Bytes, length(Items), Secs)
+            Warm = timed(Fun, Items),
+            progress("~s: ~p elements, ~.1f MB/s (warm-up)",
+                     [label(Key), length(Items), Bytes / ?MB / Warm]),
+            #{key => Key, label => label(Key), status => ok, input => Input,
+              job => {Fun, Items}, bytes => Bytes, secs => []}
     end.
+
+round(Round, Runs, Rows) ->
+    Timed = [time_row(R) || R <- Rows],
+    progress("round ~B/~B done", [Round, Runs]),
+    Timed.
+
+time_row(#{status := ok, job := {Fun, Items}, secs := Secs} = Row) ->
+    Row#{secs := [timed(Fun, Items) | Secs]};
+time_row(Row) ->
+    Row.
+
+finish(#{status := ok, key := Key, input := Input, bytes := Bytes,
+         job := {_, Items}, secs := Secs, corpus := Corpus}) ->
+    (summary(Key, Input, Bytes, length(Items), lists:reverse(Secs)))#{corpus => Corpus};
+finish(Row) ->
+    Row.
 
 %% What to run on which terms, and the bytes of XML they make.
 prepare(stanza, Els) ->
@@ -150,10 +182,13 @@ summary(Key, Input, Bytes, Count, Secs) ->
       mbps => Bytes / ?MB / Median,
       mbps_min => Bytes / ?MB / lists:last(Sorted),
       mbps_max => Bytes / ?MB / hd(Sorted),
-      elements_per_s => Count / Median}.
+      elements_per_s => Count / Median, secs => Secs}.
 
-with_ratio(#{status := ok, mbps := M} = Row, #{status := ok, mbps := Base}) ->
-    Row#{ratio => M / Base};
+%% This row's throughput over the base row's, round by round; the median.
+with_ratio(#{status := ok, bytes := B, secs := S} = Row,
+           #{status := ok, bytes := BaseB, secs := BaseS}) ->
+    Ratios = [(B / X) / (BaseB / Y) || {X, Y} <- lists:zip(S, BaseS)],
+    Row#{ratio => stanza_bench_util:median(Ratios)};
 with_ratio(Row, _Base) ->
     Row.
 
@@ -165,30 +200,38 @@ with_ratio(Row, _Base) ->
 table(Rows) ->
     #{id => serializer,
       title => "Serializer throughput (MB/s of XML written)",
-      columns => [{"Serializer", text}, {"MB/s", number}, {"min-max MB/s", range},
+      columns => [{"Serializer", text}, {"corpus", text}, {"MB/s", number},
+                  {"min-max MB/s", range},
                   {"elements/s", count}, {"vs stanza", ratio}, {"Input", text}],
-      keys => [K || #{key := K} <- Rows],
+      keys => [row_key(R) || R <- Rows],
       rows => [cells(R) || R <- Rows],
-      notes => ["Elements parsed once (untimed) to #xmlel{}; xmerl gets them "
+      notes => ["multilingual: text and names in French, Russian, Arabic, "
+                "Chinese, Japanese and emoji beside English; ascii: the same "
+                "stanzas with English text and ASCII names.",
+                "Elements parsed once (untimed) to #xmlel{}; xmerl gets them "
                 "as xmerl records, converted untimed."]}.
 
+%% stanza_multilingual, fxml_ascii...
+row_key(#{key := K, corpus := C}) ->
+    list_to_atom(atom_to_list(K) ++ "_" ++ atom_to_list(C)).
+
 cells(#{status := ok} = R) ->
-    #{label := L, mbps := M, mbps_min := Lo, mbps_max := Hi, elements_per_s := E,
-      ratio := Ratio, input := In} = R,
-    [L, M, {Lo, Hi}, E, Ratio, In];
-cells(#{label := L, status := {skipped, Why}}) ->
-    [L, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why].
+    #{label := L, corpus := C, mbps := M, mbps_min := Lo, mbps_max := Hi,
+      elements_per_s := E, ratio := Ratio, input := In} = R,
+    [L, atom_to_list(C), M, {Lo, Hi}, E, Ratio, In];
+cells(#{label := L, corpus := C, status := {skipped, Why}}) ->
+    [L, atom_to_list(C), undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why].
 
 %% @doc The serializer issue's goals, checked.
 -spec goals([row()]) -> iolist().
 goals(Rows) ->
     [goal(R) || R <- Rows].
 
-goal(#{key := fxml, status := ok, ratio := R}) ->
-    goal("fast_xml", 1 / R, 2);
-goal(#{key := xmerl, status := ok, ratio := R}) ->
+goal(#{key := fxml, corpus := C, status := ok, ratio := R}) ->
+    goal("fast_xml on the " ++ atom_to_list(C) ++ " corpus", 1 / R, 2);
+goal(#{key := xmerl, corpus := multilingual, status := ok, ratio := R}) ->
     goal("xmerl:export_simple (deep list)", 1 / R, 20);
-goal(#{key := xmerl_bytes, status := ok, ratio := R}) ->
+goal(#{key := xmerl_bytes, corpus := multilingual, status := ok, ratio := R}) ->
     goal("xmerl:export_simple + unicode:characters_to_binary", 1 / R, 20);
 goal(_) ->
     [].

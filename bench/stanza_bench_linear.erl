@@ -37,14 +37,21 @@ row(Key, {skip, Why}, _Stanzas, _Opts) ->
 row(Key, #{label := Label} = Lib, {Small, Double}, #{chunk := Chunk,
                                                      runs := Runs}) ->
     stanza_bench_util:progress("chunking, ~ts: ", [Label]),
-    Whole = times(Lib, [Small], Runs),
-    Chunked = times(Lib, stanza_bench_util:chunks(Small, Chunk), Runs),
-    Twice = times(Lib, stanza_bench_util:chunks(Double, Chunk), Runs),
-    Row = #{key => Key, label => Label, whole => Whole, chunked => Chunked,
-            twice => Twice},
-    stanza_bench_util:progress("~.1f ms whole, ~.1f ms in chunks~n",
-                               [median(Row, whole), median(Row, chunked)]),
-    Row.
+    try
+        Whole = times(Lib, [Small], Runs),
+        Chunked = times(Lib, stanza_bench_util:chunks(Small, Chunk), Runs),
+        Twice = times(Lib, stanza_bench_util:chunks(Double, Chunk), Runs),
+        Row = #{key => Key, label => Label, whole => Whole, chunked => Chunked,
+                twice => Twice},
+        stanza_bench_util:progress("~.1f ms whole, ~.1f ms in chunks~n",
+                                   [median(Row, whole), median(Row, chunked)]),
+        Row
+    catch
+        Class:Reason:Stack ->
+            Why = stanza_bench_util:failure(Class, Reason, Stack),
+            stanza_bench_util:progress("~ts~n", [Why]),
+            #{key => Key, label => Label, failed => Why}
+    end.
 
 %% Milliseconds to feed the chunks, after a stream header, each run in a
 %% fresh process; one warm-up first.
@@ -57,16 +64,16 @@ once(#{new := New, feed := Feed, close := Close}, Chunks) ->
       fun() ->
               {P, 0} = Feed(New(), stanza_bench_libs:header()),
               Ms = 1000 * stanza_bench_util:seconds(
-                            fun() -> 1 = feed_all(Feed, P, Chunks, 0) end),
+                            fun() -> {_, 1} = feed_all(Feed, P, Chunks) end),
               Close(P),
               Ms
       end).
 
-feed_all(Feed, P, [Chunk | Rest], Stanzas) ->
-    {P1, N} = Feed(P, Chunk),
-    feed_all(Feed, P1, Rest, Stanzas + N);
-feed_all(_Feed, _P, [], Stanzas) ->
-    Stanzas.
+feed_all(Feed, P, Chunks) ->
+    stanza_bench_util:feed_chunks(fun(C, {P0, N0}) ->
+                                          {P1, N} = Feed(P0, C),
+                                          {P1, N0 + N}
+                                  end, {P, 0}, Chunks).
 
 median(Row, What) ->
     maps:get(median, maps:get(What, Row)).
@@ -91,6 +98,8 @@ table(Rows, Bytes, #{chunk := Chunk, runs := Runs}) ->
 cells(#{label := L, skipped := Why}) ->
     [L, undefined, undefined, undefined, undefined, undefined, undefined,
      "SKIPPED: " ++ Why];
+cells(#{label := L, failed := Why}) ->
+    [L, undefined, undefined, undefined, undefined, undefined, undefined, Why];
 cells(#{label := L, whole := W, chunked := C, twice := T}) ->
     Whole = maps:get(median, W),
     Chunked = maps:get(median, C),

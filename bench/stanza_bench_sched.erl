@@ -45,17 +45,25 @@ row(Key, {skip, Why}, _Stanza, _Opts) ->
     #{key => Key, label => stanza_bench_libs:label(Key), skipped => Why};
 row(Key, #{label := Label} = Lib, Stanza, #{runs := Runs, budget_s := Budget}) ->
     stanza_bench_util:progress("scheduler hold, ~ts: ", [Label]),
-    Row = case once(Lib, Stanza, Budget) of
+    Row = try measure(Lib, Stanza, Runs, Budget)
+          catch Class:Reason:Stack ->
+                  #{failed => stanza_bench_util:failure(Class, Reason, Stack)}
+          end,
+    stanza_bench_util:progress("~ts~n", [progress_result(Row)]),
+    Row#{key => Key, label => Label}.
+
+measure(Lib, Stanza, Runs, Budget) ->
+    case once(Lib, Stanza, Budget) of
               {stopped, Hold} ->
                   #{hold => Hold, stopped => Budget};
               _WarmUp ->
                   Results = [once(Lib, Stanza, Budget) || _ <- lists:seq(1, Runs)],
                   #{hold => summary([H || {H, _} <- Results]),
                     wall => summary([W || {_, W} <- Results])}
-          end,
-    stanza_bench_util:progress("~ts~n", [progress_result(Row)]),
-    Row#{key => Key, label => Label}.
+    end.
 
+progress_result(#{failed := Why}) ->
+    Why;
 progress_result(#{stopped := Budget, hold := Hold}) ->
     stanza_bench_util:flat("stopped after ~p s; longest ~.1f ms until then",
                            [Budget, Hold]);
@@ -71,7 +79,7 @@ once(#{new := New, feed := Feed, close := Close, subjects := Subjects},
      Stanza, Budget) ->
     Self = self(),
     {Worker, MRef} = spawn_monitor(
-                       fun() ->
+                       fun() -> stanza_bench_util:quiet_worker(fun() ->
                                {P, 0} = Feed(New(), stanza_bench_libs:header()),
                                Self ! {ready, self(), Subjects(P)},
                                receive go -> ok end,
@@ -79,13 +87,16 @@ once(#{new := New, feed := Feed, close := Close, subjects := Subjects},
                                            fun() -> {_, 1} = Feed(P, Stanza) end),
                                Close(P),
                                Self ! {done, self(), Seconds}
-                       end),
-    Watched = receive {ready, Worker, Others} -> [Worker | Others] end,
+                       end) end),
+    Watched = receive
+                  {ready, Worker, Others} -> [Worker | Others];
+                  {'DOWN', MRef, process, Worker, Early} -> erlang:error({run_died, Early})
+              end,
     Previous = erlang:system_monitor(self(), [{long_schedule, 1}]),
     Worker ! go,
     Outcome = receive
                   {done, Worker, S} -> {done, S * 1000};
-                  {'DOWN', MRef, process, Worker, Why} -> erlang:error({hold_run, Why})
+                  {'DOWN', MRef, process, Worker, Why} -> {died, Why}
               after round(Budget * 1000) ->
                       exit(Worker, kill),
                       stopped
@@ -93,6 +104,7 @@ once(#{new := New, feed := Feed, close := Close, subjects := Subjects},
     restore(Previous),
     erlang:demonitor(MRef, [flush]),
     case Outcome of
+        {died, Reason} -> _ = longest(Watched, 0), erlang:error({run_died, Reason});
         {done, Ms} -> {longest(Watched, 0), Ms};
         stopped -> {stopped, longest(Watched, 0)}
     end.
@@ -134,6 +146,8 @@ table(Rows, Bytes, #{runs := Runs}) ->
 
 cells(#{label := L, skipped := Why}) ->
     [L, undefined, undefined, undefined, undefined, "SKIPPED: " ++ Why];
+cells(#{label := L, failed := Why}) ->
+    [L, undefined, undefined, undefined, undefined, Why];
 cells(#{label := L, hold := Hold, stopped := Budget}) ->
     [L, {more_than, Hold}, undefined, {more_than, Budget * 1000}, undefined,
      stanza_bench_util:flat("stopped after ~p s, one run", [Budget])];

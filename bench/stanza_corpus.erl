@@ -21,7 +21,9 @@
 %% '''
 -module(stanza_corpus).
 
--export([generate/1, stream/1, to_stream/1, from_file/1, big_stanza/1]).
+-export([generate/1, generate/2, stream/1, to_stream/1, from_file/1,
+         big_stanza/1, roster/1, repeated_body/1, header/0, trailer/0,
+         composition/1]).
 
 -export_type([corpus/0]).
 
@@ -47,6 +49,26 @@ generate(Bytes) when is_integer(Bytes), Bytes > 0 ->
     Stanzas = stanzas(Budget, rand:seed_s(exsss, ?SEED), []),
     #{header => Header, stanzas => Stanzas, trailer => Trailer}.
 
+%% @doc generate/1 with a choice of text: `#{text => multilingual}' (the
+%% default: French, Russian, Arabic, Chinese, Japanese and emoji beside
+%% English, in names as well as in text) or `#{text => ascii}' (the same
+%% stanzas with English text and ASCII names only: the ASCII-heavy corpus
+%% of the serializer section).
+-spec generate(pos_integer(), #{text => multilingual | ascii}) -> corpus().
+generate(Bytes, #{text := ascii}) ->
+    %% The vocabulary functions are many and deep in the generators; the
+    %% choice travels in the process dictionary for the duration of this
+    %% call only.
+    Old = put(stanza_corpus_text, ascii),
+    try generate(Bytes)
+    after restore_text(Old)
+    end;
+generate(Bytes, _Opts) ->
+    generate(Bytes).
+
+restore_text(undefined) -> erase(stanza_corpus_text);
+restore_text(Old) -> put(stanza_corpus_text, Old).
+
 %% @doc One roster result of at least `Bytes' bytes (items of the same
 %% mix as the corpus's rosters), for the benchmarks of huge stanzas. The
 %% same size always gives the same bytes.
@@ -58,6 +80,51 @@ big_stanza(Bytes) when is_integer(Bytes), Bytes > 0 ->
     Budget = Bytes - byte_size(Open) - byte_size(Close),
     Items = roster_items(Budget, rand:seed_s(exsss, ?SEED), []),
     iolist_to_binary([Open, Items, Close]).
+
+%% @doc What a stream is made of, for the report: characters by UTF-8
+%% length (1 byte: ASCII; 2: Latin accents, Cyrillic, Arabic; 3: CJK and
+%% most other scripts; 4: astral, mostly emoji), CDATA sections,
+%% character references and whitespace keepalives between stanzas.
+-spec composition(binary()) -> string().
+composition(Stream) ->
+    {A, B, C, D} = utf8_lengths(Stream, {0, 0, 0, 0}),
+    Total = max(1, A + B + C + D),
+    Pct = fun(N) -> 100 * N / Total end,
+    Count = fun(P) -> length(binary:matches(Stream, P)) end,
+    lists:flatten(
+      io_lib:format("characters: ~.1f% ASCII, ~.2f% 2-byte UTF-8 (accents, "
+                    "Cyrillic, Arabic), ~.2f% 3-byte (CJK...), ~.3f% 4-byte "
+                    "(emoji); ~B CDATA sections, ~B character references, "
+                    "~B whitespace keepalives",
+                    [Pct(A), Pct(B), Pct(C), Pct(D), Count(<<"<![CDATA[">>),
+                     Count(<<"&#">>), Count([<<">\n<">>, <<"> <">>])])).
+
+utf8_lengths(<<>>, Acc) -> Acc;
+utf8_lengths(<<X, R/binary>>, {A, B, C, D}) when X < 16#80 -> utf8_lengths(R, {A + 1, B, C, D});
+utf8_lengths(<<X, R/binary>>, {A, B, C, D}) when X >= 16#F0 -> utf8_lengths(R, {A, B, C, D + 1});
+utf8_lengths(<<X, R/binary>>, {A, B, C, D}) when X >= 16#E0 -> utf8_lengths(R, {A, B, C + 1, D});
+utf8_lengths(<<X, R/binary>>, {A, B, C, D}) when X >= 16#C0 -> utf8_lengths(R, {A, B + 1, C, D});
+utf8_lengths(<<_, R/binary>>, Acc) -> utf8_lengths(R, Acc).
+
+%% @doc One roster result with exactly `Items' items (the corpus's mix of
+%% names, groups and subscriptions). The same count gives the same bytes.
+-spec roster(pos_integer()) -> binary().
+roster(Items) when is_integer(Items), Items > 0 ->
+    {List, _} = lists:mapfoldl(fun roster_item/2, rand:seed_s(exsss, ?SEED),
+                               lists:seq(1, Items)),
+    iolist_to_binary(
+      el("iq", [{"to", my_jid()}, {"type", "result"}, {"id", "roster-big"}],
+         [el("query", [{"xmlns", "jabber:iq:roster"}, {"ver", "ver14"}], List)])).
+
+%% @doc One message whose `<body>' holds `Repeats' times
+%% `0123456789abcdef<b x='1'>txt</b>' (32 bytes each): one stanza with
+%% many small nodes, the shape of issue 15's 10 MB stanza (320,000
+%% repetitions).
+-spec repeated_body(pos_integer()) -> binary().
+repeated_body(Repeats) when is_integer(Repeats), Repeats > 0 ->
+    Piece = <<"0123456789abcdef<b x='1'>txt</b>">>,
+    iolist_to_binary([<<"<message to='juliet@example.com' type='chat' id='big'><body>">>,
+                      binary:copy(Piece, Repeats), <<"</body></message>">>]).
 
 roster_items(Budget, _S, Acc) when Budget =< 0 ->
     lists:reverse(Acc);
@@ -167,6 +234,8 @@ xml({xmlcdata, Text}) ->
 %%--------------------------------------------------------------------
 %% The stream
 
+%% @doc The stream header of the generated corpus.
+-spec header() -> binary().
 header() ->
     iolist_to_binary(
       ["<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -174,6 +243,8 @@ header() ->
        "id='a3f8c2d1-5e7b-4c19-9d0e-7f2b1c6e4a90' version='1.0' "
        "xml:lang='en'>"]).
 
+%% @doc The stream trailer of the generated corpus.
+-spec trailer() -> binary().
 trailer() ->
     <<"</stream:stream>">>.
 
@@ -458,7 +529,14 @@ body(S0) ->
     {Sentences, S2} = lists:mapfoldl(fun(_, S) -> sentence(S) end, S1,
                                      lists:seq(1, between(1, 3, A))),
     Refs = [pick(char_refs(), B) || B < 0.2],
-    {[lists:join($\s, Sentences), Refs], S2}.
+    Code = [pick(cdata(), B) || B > 0.94],
+    {[lists:join($\s, Sentences), Refs, Code], S2}.
+
+%% Pasted code or logs, as clients send them: CDATA sections.
+cdata() ->
+    {<<" <![CDATA[if (a < b && b > c) { return \"<ok>\"; }]]>">>,
+     <<" <![CDATA[<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>]]>">>,
+     <<" <![CDATA[2024-05-01 12:00:01 [error] connection reset & retried]]>">>}.
 
 sentence(S0) ->
     {[A], S1} = floats(1, S0),
@@ -510,24 +588,39 @@ client(F) -> pick({"Gajim", "Conversations", "Psi+", "Dino"}, F).
 %% Vocabulary
 
 users() ->
-    {<<"alice">>, <<"bob">>, <<"chloé"/utf8>>, <<"dmitri">>,
+    vocabulary(users_all(), users_ascii()).
+
+users_all() ->
+    {<<"alice">>, <<"bob">>, <<"chloé"/utf8>>, <<"dmitri">>, <<"سلمى"/utf8>>,
      <<"дмитрий"/utf8>>, <<"wang.wei">>, <<"王伟"/utf8>>, <<"eve">>,
      <<"françois"/utf8>>, <<"juliet">>, <<"romeo">>, <<"noël"/utf8>>}.
 
 nicks() ->
+    vocabulary(nicks_all(), nicks_ascii()).
+
+nicks_all() ->
     {<<"Alice">>, <<"Bob & Co">>, <<"Chloé"/utf8>>, <<"Дима"/utf8>>,
      <<"小王"/utf8>>, <<"Eve 🌙"/utf8>>, <<"François"/utf8>>,
      <<"Juliet">>}.
 
 rooms() ->
+    vocabulary(rooms_all(), rooms_ascii()).
+
+rooms_all() ->
     {<<"xsf">>, <<"jdev">>, <<"café-parisien"/utf8>>,
      <<"разработка"/utf8>>, <<"开发者"/utf8>>, <<"ops">>}.
 
 resources() ->
+    vocabulary(resources_all(), resources_ascii()).
+
+resources_all() ->
     {<<"Conversations.Xz3t">>, <<"Gajim">>, <<"Psi+">>, <<"mobile">>,
      <<"laptop-3f2a">>, <<"dino.a1b2c3">>, <<"телефон"/utf8>>}.
 
 groups() ->
+    vocabulary(groups_all(), groups_ascii()).
+
+groups_all() ->
     {<<"Friends">>, <<"Work">>, <<"Famille"/utf8>>, <<"Друзья"/utf8>>,
      <<"同事"/utf8>>, <<"R&D <lab>">>, <<"Bots">>}.
 
@@ -549,6 +642,9 @@ features() ->
 
 %% Raw text: escaped on output, so every predefined entity shows up.
 texts() ->
+    vocabulary(texts_all(), texts_ascii()).
+
+texts_all() ->
     {<<"Salut ! Ça va très bien, on se retrouve au café à 18 h ?"/utf8>>,
      <<"Привет! Как дела? Встречаемся завтра в кафе."/utf8>>,
      <<"你好！我们明天在咖啡馆见面吧。"/utf8>>,
@@ -560,10 +656,49 @@ texts() ->
      <<"Déjà vu: l'été dernier, à Noël, encore."/utf8>>,
      <<"Ладно, я позвоню тебе вечером 📞"/utf8>>,
      <<"这个问题已经解决了，谢谢！"/utf8>>,
+     <<"مرحبا! هل أنت متاح للاجتماع غدا في الساعة العاشرة؟"/utf8>>,
+     <<"شكرا جزيلا، سأرسل الملف الليلة 📎"/utf8>>,
+     <<"了解しました。明日の会議は十時からです。"/utf8>>,
      <<"lol">>, <<"ok">>, <<"👍"/utf8>>}.
+
+users_ascii() ->
+    {<<"alice">>, <<"bob">>, <<"chloe">>, <<"dmitri">>, <<"wang.wei">>,
+     <<"eve">>, <<"francois">>, <<"juliet">>, <<"romeo">>, <<"noel">>}.
+
+nicks_ascii() ->
+    {<<"Alice">>, <<"Bob & Co">>, <<"Chloe">>, <<"Dima">>, <<"Eve">>,
+     <<"Francois">>, <<"Juliet">>}.
+
+rooms_ascii() ->
+    {<<"xsf">>, <<"jdev">>, <<"cafe-parisien">>, <<"dev">>, <<"ops">>}.
+
+resources_ascii() ->
+    {<<"Conversations.Xz3t">>, <<"Gajim">>, <<"Psi+">>, <<"mobile">>,
+     <<"laptop-3f2a">>, <<"dino.a1b2c3">>}.
+
+groups_ascii() ->
+    {<<"Friends">>, <<"Work">>, <<"Family">>, <<"R&D <lab>">>, <<"Bots">>}.
+
+texts_ascii() ->
+    {<<"if (a < b && c > d) { return \"it's fine\"; }">>,
+     <<"Tom & Jerry said: \"<hello>\" isn't a tag">>,
+     <<"The build passed, deploying to staging now.">>,
+     <<"Can you review https://example.org/pr?id=42&tab=files please?">>,
+     <<"Meeting moved to 3 pm, same room. Bring the slides.">>,
+     <<"Sure, I will call you tonight.">>,
+     <<"lol">>, <<"ok">>, <<"thanks!">>}.
+
+vocabulary(All, Ascii) ->
+    case get(stanza_corpus_text) of
+        ascii -> Ascii;
+        _ -> All
+    end.
 
 %% Already escaped: numeric character references, decimal and hex.
 char_refs() ->
+    vocabulary(char_refs_all(), {<<" &#38; more">>, <<" &#x3C;tag&#x3E;">>, <<" &#34;quoted&#34;">>}).
+
+char_refs_all() ->
     {<<" &#233;t&#233;">>, <<" &#x1F600;">>, <<" &#169; 2024">>,
      <<" &#x41F;&#x440;&#x438;&#x432;&#x435;&#x442;">>,
      <<" &#20320;&#22909;">>}.

@@ -45,7 +45,10 @@ markdown(#{title := Title} = Table) ->
     ["### ", Title, "\n\n", grid(Table), notes(Table, "")].
 
 %% @doc Every table in one CSV file, in long form: one line per value,
-%% `table,row,column,value', where the row is named by its first cell.
+%% `table,row,column,value', where the row is named by its leading text
+%% cells (the first cell, and the text cells right after it, joined with
+%% ` / '), so that rows that share a first cell (one parser on several
+%% stanzas) stay apart; those cells are not repeated as values.
 %% One shape for every table keeps the file loadable by any tool.
 -spec csv([table()]) -> iolist().
 csv(Tables) ->
@@ -113,8 +116,20 @@ pad(C, W, right) -> string:pad(C, W, leading).
 %%--------------------------------------------------------------------
 %% CSV
 
-csv_table(#{id := Id, columns := [_LabelColumn | Columns], rows := Rows}) ->
-    [[csv_values(Id, Label, Columns, Cells) || [Label | Cells] <- Rows]].
+csv_table(#{id := Id, columns := Columns, rows := Rows}) ->
+    N = label_width(Columns),
+    Values = lists:nthtail(N, Columns),
+    [[csv_values(Id, row_label(lists:sublist(Row, N)), Values, lists:nthtail(N, Row))
+      || Row <- Rows]].
+
+%% The first column, and the text columns that follow it, leaving at
+%% least one column of values.
+label_width([_ | Rest]) ->
+    Leading = length(lists:takewhile(fun({_, Kind}) -> Kind =:= text end, Rest)),
+    1 + min(Leading, length(Rest) - 1).
+
+row_label(Cells) ->
+    lists:flatten(lists:join(" / ", [label(C) || C <- Cells])).
 
 csv_values(Id, Label, Columns, Cells) ->
     [[csv_line(Id, Label, Name, Value)
