@@ -9,10 +9,12 @@
 #include <string.h>
 
 void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
-                      nif_format format, const ErlNifPid *callback)
+                      nif_format format, const ErlNifPid *callback,
+                      env_reaper *reaper)
 {
     memset(b, 0, sizeof *b);
     b->atoms = atoms;
+    b->reaper = reaper;
     b->format = format;
     if (callback) {
         b->push = 1;
@@ -20,9 +22,19 @@ void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
     }
 }
 
+/* Non-zero when keep_env holds a half-built stanza too big to free on a
+ * scheduler. */
+static int keeps_big_stanza(const nif_builder *b)
+{
+    return b->keep_env && b->depth > 0 && b->build_env == b->keep_env &&
+           b->stanza_bytes >= NIF_REAP_BYTES;
+}
+
 void nif_builder_free(nif_builder *b)
 {
-    if (b->keep_env)
+    if (keeps_big_stanza(b))
+        env_reaper_give(b->reaper, b->keep_env);
+    else if (b->keep_env)
         enif_free_env(b->keep_env);
     enif_free(b->frames);
     enif_free(b->children);
@@ -42,51 +54,17 @@ static ErlNifEnv *keep_env(nif_builder *b)
     return b->keep_env;
 }
 
-/* Picks up the open stanza that nif_builder_yield packed: a list of
- * {Name, Attrs, Earlier}, innermost first. */
-static void resume_open_stanza(nif_builder *b, ERL_NIF_TERM open)
-{
-    ERL_NIF_TERM head, tail = open;
-    size_t i = b->depth;
-    while (i > 0 && enif_get_list_cell(b->env, tail, &head, &tail)) {
-        const ERL_NIF_TERM *t;
-        int arity;
-        if (!enif_get_tuple(b->env, head, &arity, &t) || arity != 3)
-            break;
-        nif_frame *f = &b->frames[--i];
-        f->name = t[0];
-        f->attrs = t[1];
-        f->earlier = t[2];
-    }
-    b->build_env = b->env;
-}
-
 void nif_builder_begin(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM events,
-                       ERL_NIF_TERM open, term_cache *cache)
+                       int moved, term_cache *cache)
 {
     b->env = env;
     b->events = events;
+    b->moved = moved;
     b->cache = cache;
     if (cache)
         term_cache_reset(cache, NULL);
-    if (!enif_is_empty_list(env, open))
-        resume_open_stanza(b, open);
-}
-
-/* Moves every frame's children from the array into its earlier list, so
- * the array is empty and each frame is three terms. Linear overall: each
- * child is folded once. */
-static void fold_children(nif_builder *b, ErlNifEnv *env)
-{
-    for (size_t i = 0; i < b->depth; i++) {
-        nif_frame *f = &b->frames[i];
-        size_t end = i + 1 < b->depth ? b->frames[i + 1].first_child
-                                      : b->child_count;
-        for (size_t c = f->first_child; c < end; c++)
-            f->earlier = enif_make_list_cell(env, b->children[c], f->earlier);
-        f->first_child = 0;
-    }
-    b->child_count = 0;
+    /* An open stanza is in keep_env: it is never left in a caller's
+     * environment between invocations (nif_builder_end). */
 }
 
 /* Terms of a cleared or sent environment are gone: so are their copies. */
@@ -97,7 +75,9 @@ static void clear_keep_env(nif_builder *b)
         term_cache_reset(b->cache, NULL);
 }
 
-/* A stanza still open when the call ends moves to keep_env, once. */
+/* A stanza still open when the invocation ends moves to keep_env, once:
+ * it holds at most one invocation's worth of building (about 1 ms), and
+ * the copy is cheaper than the building was. */
 static void keep_open_stanza(nif_builder *b)
 {
     if (b->depth == 0 || b->build_env != b->env)
@@ -107,34 +87,10 @@ static void keep_open_stanza(nif_builder *b)
         nif_frame *f = &b->frames[i];
         f->name = enif_make_copy(keep, f->name);
         f->attrs = enif_make_copy(keep, f->attrs);
-        f->earlier = enif_make_copy(keep, f->earlier);
     }
     for (size_t i = 0; i < b->child_count; i++)
         b->children[i] = enif_make_copy(keep, b->children[i]);
     b->build_env = keep;
-}
-
-ERL_NIF_TERM nif_builder_yield(nif_builder *b, ERL_NIF_TERM *open)
-{
-    ErlNifEnv *env = b->env;
-    *open = enif_make_list(env, 0);
-    /* A stanza big enough to span a yield would cost a long enif_send copy
-     * in push mode: finish it in keep_env, whence the message moves. */
-    if (b->push)
-        keep_open_stanza(b);
-    else if (b->depth > 0 && b->build_env == env) {
-        fold_children(b, env);
-        for (size_t i = 0; i < b->depth; i++) {
-            nif_frame *f = &b->frames[i];
-            *open = enif_make_list_cell(
-                env, enif_make_tuple3(env, f->name, f->attrs, f->earlier),
-                *open);
-        }
-    }
-    ERL_NIF_TERM events = b->events;
-    b->env = NULL;
-    b->cache = NULL;
-    return events;
 }
 
 ERL_NIF_TERM nif_builder_end(nif_builder *b)
@@ -146,11 +102,36 @@ ERL_NIF_TERM nif_builder_end(nif_builder *b)
     return events;
 }
 
+int nif_builder_moved(const nif_builder *b)
+{
+    return b->moved;
+}
+
+/* Pull mode, a big stanza finished in keep_env: the environment moves to
+ * the caller's mailbox as {'$stanza_moved', Event}, no term is copied. */
+static int move_to_self(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM event)
+{
+    ErlNifPid self;
+    if (!enif_self(b->env, &self))
+        return -1;
+    ERL_NIF_TERM msg = enif_make_tuple2(env, b->atoms->stanza_moved, event);
+    if (!enif_send(b->env, &self, env, msg)) {
+        clear_keep_env(b);
+        return -1;
+    }
+    clear_keep_env(b);
+    b->events = enif_make_list_cell(b->env, b->atoms->stanza_moved, b->events);
+    b->moved = 1;
+    return 0;
+}
+
 /* Delivers an event built in env: the caller's environment, or keep_env
  * for a stanza that spanned calls. */
 static int deliver(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM event)
 {
     if (!b->push) {
+        if (env != b->env && b->stanza_bytes >= NIF_MOVE_BYTES)
+            return move_to_self(b, env, event);
         if (env != b->env) {
             event = enif_make_copy(b->env, event);
             clear_keep_env(b);
@@ -314,7 +295,11 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
     if (make_string(b, env, name, name_len, &f->name) ||
         make_attrs(b, env, attrs, n, &f->attrs))
         return -1;
-    f->earlier = enif_make_list(env, 0);
+    if (b->depth == 0)
+        b->stanza_bytes = 0;
+    b->stanza_bytes += name_len;
+    for (size_t i = 0; i < n; i++)
+        b->stanza_bytes += attrs[i].name_len + attrs[i].value_len;
     f->first_child = b->child_count;
     b->depth++;
     return 0;
@@ -327,6 +312,7 @@ static int on_text(void *ctx, const char *data, size_t len)
     ERL_NIF_TERM bin;
     if (b->depth == 0 || make_bytes(env, data, len, &bin))
         return -1;
+    b->stanza_bytes += len;
     return push_child(b, enif_make_tuple2(env, b->atoms->xmlcdata, bin));
 }
 
@@ -349,10 +335,6 @@ static int on_element_end(void *ctx, int stanza_done)
         env, b->children + f->first_child,
         (unsigned)(b->child_count - f->first_child));
     b->child_count = f->first_child;
-    /* earlier is newest first: prepending walks it back into order */
-    ERL_NIF_TERM head, tail = f->earlier;
-    while (enif_get_list_cell(env, tail, &head, &tail))
-        children = enif_make_list_cell(env, head, children);
     ERL_NIF_TERM el =
         enif_make_tuple4(env, element_tag(b), f->name, f->attrs, children);
     if (b->depth > 0)
@@ -364,7 +346,13 @@ static int on_element_end(void *ctx, int stanza_done)
 static void on_discard(void *ctx)
 {
     nif_builder *b = ctx;
-    if (b->depth > 0 && b->build_env && b->build_env == b->keep_env)
+    if (keeps_big_stanza(b)) {
+        /* A fresh keep_env is made on demand (keep_env()). */
+        if (b->cache && b->cache->env == b->keep_env)
+            term_cache_reset(b->cache, NULL);
+        env_reaper_give(b->reaper, b->keep_env);
+        b->keep_env = NULL;
+    } else if (b->depth > 0 && b->build_env && b->build_env == b->keep_env)
         clear_keep_env(b);
     b->depth = 0;
     b->child_count = 0;

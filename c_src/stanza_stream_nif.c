@@ -28,6 +28,7 @@
 typedef struct module_state {
     ErlNifResourceType *parser_type;
     atomic_long live_parsers;
+    env_reaper *reaper; /* frees big environments off the schedulers */
 } module_state;
 
 typedef struct parser_res {
@@ -41,7 +42,7 @@ typedef struct parser_res {
 } parser_res;
 
 static nif_atoms atoms;
-static ERL_NIF_TERM atom_ok, atom_error, atom_closed, atom_not_owner,
+static ERL_NIF_TERM atom_ok, atom_moved, atom_error, atom_closed, atom_not_owner,
     atom_undefined, atom_stanza_too_big, atom_too_deep, atom_restricted_xml,
     atom_not_well_formed, atom_out_of_memory, atom_code, atom_message,
     atom_line, atom_column, atom_offset;
@@ -239,7 +240,8 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
     p->format = format;
     enif_self(env, &p->owner);
     p->lock = enif_mutex_create("stanza_parser");
-    nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL);
+    nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL,
+                     m->reaper);
     stz_builder ops = nif_builder_ops(&p->builder);
     p->core = stz_core_new(&enif_allocator, &opts, &ops);
     if (!p->lock || !p->core) {
@@ -259,19 +261,23 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
 static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                const ERL_NIF_TERM argv[]);
 
+/* {ok, Events}, or {moved, Events} when some of the events were sent to
+ * the caller itself (see nif_builder.h) and stanza_stream must take them
+ * from its mailbox. */
 static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
 {
     ERL_NIF_TERM events = nif_builder_end(&p->builder);
+    int moved = nif_builder_moved(&p->builder);
     enif_mutex_unlock(p->lock);
     ERL_NIF_TERM ordered;
     if (!enif_make_reverse_list(env, events, &ordered))
         ordered = enif_make_list(env, 0);
-    return enif_make_tuple2(env, atom_ok, ordered);
+    return enif_make_tuple2(env, moved ? atom_moved : atom_ok, ordered);
 }
 
 /*
- * parse_step(Parser, Binary, Offset, Final, EventsSoFar, OpenStanza): the
- * body of parse/2 and parse_final/2, continued through enif_schedule_nif.
+ * parse_step(Parser, Binary, Offset, Final, EventsSoFar, Moved): the body
+ * of parse/2 and parse_final/2, continued through enif_schedule_nif.
  */
 static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                const ERL_NIF_TERM argv[])
@@ -280,17 +286,18 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
     parser_res *p;
     ErlNifBinary data;
     ErlNifUInt64 offset;
-    int final;
+    int final, moved;
     if (!enif_inspect_binary(env, argv[1], &data) ||
         !enif_get_uint64(env, argv[2], &offset) || offset > data.size ||
-        !enif_get_int(env, argv[3], &final))
+        !enif_get_int(env, argv[3], &final) ||
+        !enif_get_int(env, argv[5], &moved))
         return enif_make_badarg(env);
     access a = acquire(env, argv[0], &p);
     if (a != ACCESS_GRANTED)
         return refusal(env, a);
 
     term_cache cache;
-    nif_builder_begin(&p->builder, env, argv[4], argv[5],
+    nif_builder_begin(&p->builder, env, argv[4], moved,
                       p->format == NIF_FORMAT_LEGACY ? &cache : NULL);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
         emit_error(&p->builder, p->format, p->core); /* repeated until reset */
@@ -329,12 +336,12 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         if (percent > reported)
             reported = percent;
         if (offset < data.size && (spent || used >= BUDGET_NS)) {
-            ERL_NIF_TERM open;
-            ERL_NIF_TERM events = nif_builder_yield(&p->builder, &open);
+            ERL_NIF_TERM events = nif_builder_end(&p->builder);
+            moved = nif_builder_moved(&p->builder);
             enif_mutex_unlock(p->lock);
             ERL_NIF_TERM next[6] = {argv[0], argv[1],
                                     enif_make_uint64(env, offset), argv[3],
-                                    events, open};
+                                    events, enif_make_int(env, moved)};
             return enif_schedule_nif(env, "parse", 0, parse_step, 6, next);
         }
     } while (offset < data.size);
@@ -348,7 +355,7 @@ static ERL_NIF_TERM start_parse(ErlNifEnv *env, const ERL_NIF_TERM argv[],
         return enif_make_badarg(env);
     ERL_NIF_TERM args[6] = {argv[0], argv[1], enif_make_uint64(env, 0),
                             enif_make_int(env, final),
-                            enif_make_list(env, 0), enif_make_list(env, 0)};
+                            enif_make_list(env, 0), enif_make_int(env, 0)};
     return parse_step(env, 6, args);
 }
 
@@ -386,13 +393,13 @@ static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
         return enif_make_badarg(env);
     opts.element_mode = 1;
     nif_builder b;
-    nif_builder_init(&b, &atoms, format, NULL);
+    nif_builder_init(&b, &atoms, format, NULL, NULL);
     stz_builder ops = nif_builder_ops(&b);
     stz_core *core = stz_core_new(&enif_allocator, &opts, &ops);
     if (!core)
         return enif_raise_exception(env, atom_out_of_memory);
     term_cache cache;
-    nif_builder_begin(&b, env, enif_make_list(env, 0), enif_make_list(env, 0),
+    nif_builder_begin(&b, env, enif_make_list(env, 0), 0,
                       format == NIF_FORMAT_LEGACY ? &cache : NULL);
     (void)feed(&b, format, core, data.data, data.size, 1);
     ERL_NIF_TERM events = nif_builder_end(&b);
@@ -453,6 +460,18 @@ static ERL_NIF_TERM controlling_process_nif(ErlNifEnv *env, int argc,
     return atom_ok;
 }
 
+/* How many environments the reaper was given: lets a test see that
+ * closing a parser in the middle of a big stanza did not free it in
+ * place. */
+static ERL_NIF_TERM reaped_envs_nif(ErlNifEnv *env, int argc,
+                                    const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    (void)argv;
+    module_state *m = enif_priv_data(env);
+    return enif_make_ulong(env, env_reaper_given(m->reaper));
+}
+
 static ERL_NIF_TERM live_parsers_nif(ErlNifEnv *env, int argc,
                                      const ERL_NIF_TERM argv[])
 {
@@ -481,6 +500,8 @@ static void make_atoms(ErlNifEnv *env)
     atoms.xmlstreamerror = atom(env, "xmlstreamerror");
     atoms.gen_event = atom(env, "$gen_event");
     atom_ok = atom(env, "ok");
+    atom_moved = atom(env, "moved");
+    atoms.stanza_moved = atom(env, "$stanza_moved");
     atom_error = atom(env, "error");
     atom_closed = atom(env, "closed");
     atom_not_owner = atom(env, "not_owner");
@@ -515,6 +536,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     }
     atomic_init(&m->live_parsers, 0);
+    m->reaper = env_reaper_start(); /* NULL: big frees happen in place */
     make_atoms(env);
     *priv = m;
     return 0;
@@ -523,7 +545,9 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
-    enif_free(priv);
+    module_state *m = priv;
+    env_reaper_stop(m->reaper);
+    enif_free(m);
 }
 
 static ErlNifFunc nif_funcs[] = {
@@ -535,6 +559,7 @@ static ErlNifFunc nif_funcs[] = {
     {"close", 1, close_nif, 0},
     {"controlling_process", 2, controlling_process_nif, 0},
     {"live_parsers", 0, live_parsers_nif, 0},
+    {"reaped_envs", 0, reaped_envs_nif, 0},
 };
 
 ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, NULL, unload)

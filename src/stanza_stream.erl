@@ -112,10 +112,10 @@ new(Opts) ->
 -spec parse(parser(), iodata()) ->
           {ok, [event()]} | {error, closed | not_owner | badarg}.
 parse(Parser, Data) when is_binary(Data) ->
-    stanza_stream_nif:parse(Parser, Data);
+    take_moved(stanza_stream_nif:parse(Parser, Data));
 parse(Parser, Data) ->
     try iolist_to_binary(Data) of
-        Bin -> stanza_stream_nif:parse(Parser, Bin)
+        Bin -> take_moved(stanza_stream_nif:parse(Parser, Bin))
     catch
         error:badarg -> {error, badarg}
     end.
@@ -177,9 +177,23 @@ small_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
 large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
     Parser = stanza_stream_nif:new_parser(Format, MaxSize, MaxDepth, Drop,
                                           ?ELEMENT_MODE, undefined),
-    {ok, Events} = stanza_stream_nif:parse_final(Parser, Bin),
+    {ok, Events} = take_moved(stanza_stream_nif:parse_final(Parser, Bin)),
     ok = stanza_stream_nif:close(Parser),
     Events.
+
+%% A big stanza that spanned several slices of the NIF was finished outside
+%% the caller's heap; rather than copy it (a long scheduler hold for a
+%% stanza of megabytes), the NIF sent it to this very process, and put
+%% '$stanza_moved' in its place. Messages to self arrive in order.
+take_moved({moved, Events}) ->
+    {ok, [take_moved_event(Event) || Event <- Events]};
+take_moved(Result) ->
+    Result.
+
+take_moved_event('$stanza_moved') ->
+    receive {'$stanza_moved', Event} -> Event end;
+take_moved_event(Event) ->
+    Event.
 
 %% A final parse of one element ends with the element or with an error.
 element_result(Events) ->
