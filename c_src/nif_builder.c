@@ -26,7 +26,7 @@ void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
  * scheduler. */
 static int keeps_big_stanza(const nif_builder *b)
 {
-    return b->keep_env && b->depth > 0 && b->build_env == b->keep_env &&
+    return b->keep_env && b->kept_depth > 0 &&
            b->stanza_bytes >= NIF_REAP_BYTES;
 }
 
@@ -38,11 +38,15 @@ void nif_builder_free(nif_builder *b)
         enif_free_env(b->keep_env);
     enif_free(b->frames);
     enif_free(b->children);
+    enif_free(b->batch);
     b->keep_env = NULL;
     b->frames = NULL;
     b->children = NULL;
+    b->batch = NULL;
     b->depth = b->cap = 0;
     b->child_count = b->child_cap = 0;
+    b->kept_depth = b->kept_children = 0;
+    b->batch_cap = 0;
 }
 
 /* enif_alloc_env never returns NULL: ERTS aborts the VM when it cannot
@@ -75,22 +79,80 @@ static void clear_keep_env(nif_builder *b)
         term_cache_reset(b->cache, NULL);
 }
 
-/* A stanza still open when the invocation ends moves to keep_env, once:
- * it holds at most one invocation's worth of building (about 1 ms), and
- * the copy is cheaper than the building was. */
+/* Tuples carry a batch; their arity has a bound (2^24 - 1). */
+#define BATCH_MAX (1u << 20)
+
+/* Copies the terms that *terms[0..n) point to from env into keep_env,
+ * rewriting them in place: one tuple, one enif_make_copy, so each batch
+ * is a single heap fragment of keep_env. */
+static int copy_batch(nif_builder *b, ERL_NIF_TERM **terms, size_t n)
+{
+    ErlNifEnv *keep = keep_env(b);
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < BATCH_MAX ? n - done : BATCH_MAX;
+        if (k > b->batch_cap) {
+            ERL_NIF_TERM *grown = grow_array(b->batch, &b->batch_cap, k,
+                                             sizeof *grown, 64, enif_realloc);
+            if (!grown)
+                return -1;
+            b->batch = grown;
+        }
+        for (size_t i = 0; i < k; i++)
+            b->batch[i] = *terms[done + i];
+        ERL_NIF_TERM tuple =
+            enif_make_copy(keep, enif_make_tuple_from_array(b->env, b->batch,
+                                                            (unsigned)k));
+        const ERL_NIF_TERM *copied;
+        int arity;
+        if (!enif_get_tuple(keep, tuple, &arity, &copied) ||
+            (size_t)arity != k)
+            return -1;
+        for (size_t i = 0; i < k; i++)
+            *terms[done + i] = copied[i];
+        done += k;
+    }
+    return 0;
+}
+
+/* Pointers to what copy_batch must move: the name and attributes of the
+ * frames from index from_depth and the children from index from_child.
+ * Uses children-sized scratch from the C heap. */
+static int keep_from(nif_builder *b, size_t from_depth, size_t from_child)
+{
+    size_t frames = from_depth < b->depth ? b->depth - from_depth : 0;
+    size_t n = 2 * frames + (b->child_count - from_child);
+    if (n == 0)
+        return 0;
+    ERL_NIF_TERM **ptrs = enif_alloc(n * sizeof *ptrs);
+    if (!ptrs)
+        return -1;
+    size_t k = 0;
+    for (size_t i = from_depth; i < b->depth; i++) {
+        ptrs[k++] = &b->frames[i].name;
+        ptrs[k++] = &b->frames[i].attrs;
+    }
+    for (size_t i = from_child; i < b->child_count; i++)
+        ptrs[k++] = &b->children[i];
+    int rc = copy_batch(b, ptrs, n);
+    enif_free(ptrs);
+    return rc;
+}
+
+/* A stanza still open when the invocation ends: what this invocation built
+ * of it moves to keep_env in one batch, at most one invocation's worth of
+ * building (about 1 ms), and copying is cheaper than building was. */
 static void keep_open_stanza(nif_builder *b)
 {
-    if (b->depth == 0 || b->build_env != b->env)
+    if (b->depth == 0)
         return;
-    ErlNifEnv *keep = keep_env(b);
-    for (size_t i = 0; i < b->depth; i++) {
-        nif_frame *f = &b->frames[i];
-        f->name = enif_make_copy(keep, f->name);
-        f->attrs = enif_make_copy(keep, f->attrs);
+    /* Out of memory here cannot be reported to the core any more; ERTS
+     * aborts the VM first in practice (enif_make_copy cannot fail), so
+     * only the scratch allocation can fail, and then the stanza is lost
+     * in the next discard. */
+    if (keep_from(b, b->kept_depth, b->kept_children) == 0) {
+        b->kept_depth = b->depth;
+        b->kept_children = b->child_count;
     }
-    for (size_t i = 0; i < b->child_count; i++)
-        b->children[i] = enif_make_copy(keep, b->children[i]);
-    b->build_env = keep;
 }
 
 ERL_NIF_TERM nif_builder_end(nif_builder *b)
@@ -286,9 +348,7 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
                             const stz_attr *attrs, size_t n)
 {
     nif_builder *b = ctx;
-    if (b->depth == 0)
-        b->build_env = b->env;
-    ErlNifEnv *env = b->build_env;
+    ErlNifEnv *env = b->env;
     if (!env || push_frame(b))
         return -1;
     nif_frame *f = &b->frames[b->depth];
@@ -308,18 +368,17 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
 static int on_text(void *ctx, const char *data, size_t len)
 {
     nif_builder *b = ctx;
-    ErlNifEnv *env = b->build_env;
+    ErlNifEnv *env = b->env;
     ERL_NIF_TERM bin;
-    if (b->depth == 0 || make_bytes(env, data, len, &bin))
+    if (b->depth == 0 || !env || make_bytes(env, data, len, &bin))
         return -1;
     b->stanza_bytes += len;
     return push_child(b, enif_make_tuple2(env, b->atoms->xmlcdata, bin));
 }
 
-static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
+static int emit_stanza(nif_builder *b, ErlNifEnv *env, ERL_NIF_TERM element)
 {
-    ErlNifEnv *env = b->build_env;
-    b->build_env = NULL;
+    b->kept_depth = b->kept_children = 0;
     return deliver(
         b, env, enif_make_tuple2(env, b->atoms->xmlstreamelement, element));
 }
@@ -327,20 +386,37 @@ static int emit_stanza(nif_builder *b, ERL_NIF_TERM element)
 static int on_element_end(void *ctx, int stanza_done)
 {
     nif_builder *b = ctx;
-    if (b->depth == 0)
+    if (b->depth == 0 || !b->env)
         return -1;
-    ErlNifEnv *env = b->build_env;
     nif_frame *f = &b->frames[--b->depth];
+    size_t first = f->first_child;
+    ErlNifEnv *env = b->env;
+    if (b->depth < b->kept_depth) {
+        /* Opened by an earlier invocation: finished in keep_env, with the
+         * children this invocation added copied there in one batch. */
+        size_t from = b->kept_children > first ? b->kept_children : first;
+        if (keep_from(b, b->depth, from))
+            return -1;
+        env = b->keep_env;
+        b->kept_depth = b->depth;
+    }
     ERL_NIF_TERM children = enif_make_list_from_array(
-        env, b->children + f->first_child,
-        (unsigned)(b->child_count - f->first_child));
-    b->child_count = f->first_child;
+        env, b->children + first, (unsigned)(b->child_count - first));
     ERL_NIF_TERM el =
         enif_make_tuple4(env, element_tag(b), f->name, f->attrs, children);
-    if (b->depth > 0)
-        return push_child(b, el);
+    b->child_count = first;
+    if (b->kept_children > first)
+        b->kept_children = first;
     (void)stanza_done; /* depth 0 is the stanza: the two always agree */
-    return emit_stanza(b, el);
+    if (b->depth == 0)
+        return emit_stanza(b, env, el);
+    if (push_child(b, el))
+        return -1;
+    /* An element finished in keep_env is kept; so is everything before it
+     * (its elder siblings came from earlier invocations too). */
+    if (env != b->env)
+        b->kept_children = b->child_count;
+    return 0;
 }
 
 static void on_discard(void *ctx)
@@ -352,11 +428,11 @@ static void on_discard(void *ctx)
             term_cache_reset(b->cache, NULL);
         env_reaper_give(b->reaper, b->keep_env);
         b->keep_env = NULL;
-    } else if (b->depth > 0 && b->build_env && b->build_env == b->keep_env)
+    } else if (b->kept_depth > 0)
         clear_keep_env(b);
     b->depth = 0;
     b->child_count = 0;
-    b->build_env = NULL;
+    b->kept_depth = b->kept_children = 0;
 }
 
 stz_builder nif_builder_ops(nif_builder *b)
