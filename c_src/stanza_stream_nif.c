@@ -22,12 +22,15 @@
 /* Bytes per core feed: small enough that one slice stays far below the
  * time budget, large enough that the per-slice overhead does not show. */
 #define SLICE_BYTES 8192
-/* Wall-clock budget of one invocation before it yields: half the 1 ms a
- * NIF may hold a scheduler, because a yield with a stanza still open then
- * copies what the invocation built into the parser's environment
- * (nif_builder.h; measured 0.1-0.25 ms per 1 ms of building), and the
- * garbage collection between two invocations takes its share too. */
-#define BUDGET_NS 500000LL
+/* Wall-clock budget of one invocation before it yields: well under the
+ * 1 ms a NIF may hold a scheduler, because a yield with a stanza still
+ * open then copies what the invocation built into the parser's
+ * environment (nif_builder.h; measured 0.1-0.25 ms per 1 ms of building),
+ * and the garbage collection between two invocations takes its share too.
+ * Measured (CPU time per schedule, bench/perf_issue15.escript holds):
+ * with 1 ms, schedules of 1.2-2.3 ms; with 0.5 ms, 1.2-1.5 ms; with
+ * 0.3 ms, under 1 ms but for the end of a huge element (nif_builder.h). */
+#define BUDGET_NS 300000LL
 
 typedef struct module_state {
     ErlNifResourceType *parser_type;
