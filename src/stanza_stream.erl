@@ -55,9 +55,16 @@
 %% controlling_process/2). A closed parser returns `{error, closed}'. A
 %% parser that is dropped without close/1 is freed by the garbage collector.
 %%
-%% Scheduling: a parse call never holds a scheduler for more than about a
-%% millisecond; big inputs are parsed in slices and the call yields between
-%% them, so feeding 10 MB at once is fine.
+%% Scheduling: big inputs are parsed in slices and the call yields between
+%% them (every 0.3 ms of work), so feeding 10 MB at once is fine. A stanza
+%% that spans slices or calls is finished outside the caller's heap and a
+%% big one reaches the caller as a message that parse/2 takes from the
+%% mailbox itself (so no copy of megabytes holds the scheduler); closing
+%% or resetting a parser in the middle of one leaves its memory to a
+%% background thread. Measured on a 10 MB stanza and on 10 MB of small
+%% stanzas (doc/big-stanzas.md): every schedule under 1 ms of CPU but one,
+%% the end of an element with hundreds of thousands of children, whose
+%% list is built in one step (about 5 ms for 640,000 children).
 -module(stanza_stream).
 
 -export([new/0, new/1, parse/2, reset/1, close/1, controlling_process/2,
