@@ -93,6 +93,7 @@ typedef struct nif_builder {
     size_t kept_children;
     ERL_NIF_TERM *batch; /* scratch for the copies into keep_env */
     size_t batch_cap;
+    int lost; /* a half-built stanza was dropped: fail until discard */
 } nif_builder;
 
 void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
