@@ -194,6 +194,7 @@ run_hold({Op, Bin}, Mode) ->
     done().
 
 go() -> get(parent) ! {go, self()}, receive go -> ok end.
+%% The parent stops collecting when the process exits; done is a marker.
 done() -> get(parent) ! {done, self()}.
 
 measure(Op, Mode) ->
@@ -204,16 +205,29 @@ measure(Op, Mode) ->
     Pid ! go,
     collect(Pid, undefined, []).
 
+%% Every schedule until the process has exited (trace messages may come
+%% after its own `done'): in/out pairs, exiting ones included.
 collect(Pid, In, Acc) ->
     receive
-        {trace_ts, Pid, in, MFA, S, T} -> collect(Pid, {T, S, MFA}, Acc);
-        {trace_ts, Pid, out, MFA, S, T} when In =/= undefined ->
-            {T0, S0, MFA0} = In,
-            Us = timer:now_diff(T, T0),
-            Kind = case S0 =:= S andalso S >= 1 of true -> normal; false -> dirty end,
-            collect(Pid, undefined, [{Kind, Us, MFA0, MFA} | Acc]);
-        {trace_ts, Pid, _, _, _, _} -> collect(Pid, undefined, Acc);
-        {done, Pid} -> Acc
+        {trace_ts, Pid, Ev, MFA, S, T} when Ev =:= in; Ev =:= in_exiting ->
+            collect(Pid, {T, S, MFA}, Acc);
+        {trace_ts, Pid, Ev, MFA, S, T} when Ev =:= out; Ev =:= out_exiting;
+                                            Ev =:= out_exited ->
+            Acc1 = case In of
+                       undefined -> Acc;
+                       {T0, S0, MFA0} ->
+                           Kind = case S0 =:= S andalso S >= 1 of
+                                      true -> normal;
+                                      false -> dirty
+                                  end,
+                           [{Kind, timer:now_diff(T, T0), MFA0, MFA} | Acc]
+                   end,
+            case Ev of
+                out_exited -> Acc1;
+                _ -> collect(Pid, undefined, Acc1)
+            end;
+        {done, Pid} -> collect(Pid, In, Acc)
+    after 10000 -> Acc
     end.
 
 %%--------------------------------------------------------------------

@@ -282,6 +282,18 @@ static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
     return enif_make_tuple2(env, moved ? atom_moved : atom_ok, ordered);
 }
 
+/* Reports used nanoseconds to the scheduler, BUDGET_NS being a whole
+ * timeslice; at least 1% for any call. */
+static void charge(ErlNifEnv *env, ErlNifTime used)
+{
+    long long percent = (used * 100 + BUDGET_NS - 1) / BUDGET_NS;
+    if (percent < 1)
+        percent = 1;
+    if (percent > 100)
+        percent = 100;
+    (void)enif_consume_timeslice(env, (int)percent);
+}
+
 /*
  * parse_step(Parser, Binary, Offset, Final, EventsSoFar, Moved): the body
  * of parse/2 and parse_final/2, continued through enif_schedule_nif.
@@ -311,16 +323,19 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         return finish(env, p);
     }
     if (data.size - offset <= SLICE_BYTES) {
-        /* One slice: nothing to yield between, and reading the clock would
-         * cost as much as parsing a small chunk. Charge the timeslice by
-         * size instead (about 1% of a millisecond per KB at this parser's
-         * speed), so a loop of such calls is still preempted in time. */
+        /* One slice: nothing to yield between. The timeslice is charged
+         * by the time the call took (two clock reads, about 50 ns), so a
+         * loop of such calls is preempted after about BUDGET_NS of them.
+         * Charging by size undercounted: a 1 KB call that ends inside a
+         * big stanza also copies what it built (nif_builder.h), and a loop
+         * of them held the scheduler 5-6 ms (measured). */
+        ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
         size_t n = data.size - offset;
         (void)feed(&p->builder, p->format, p->core, data.data + offset, n,
                    final);
-        if (n >= 1024)
-            (void)enif_consume_timeslice(env, (int)(n / 1024));
-        return finish(env, p);
+        ERL_NIF_TERM result = finish(env, p);
+        charge(env, enif_monotonic_time(ERL_NIF_NSEC) - started);
+        return result;
     }
     ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
     int reported = 0;
