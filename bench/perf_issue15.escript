@@ -8,7 +8,8 @@
 %% the throughput section):
 %%
 %%   bench/perf_issue15.escript big [Rounds]        goal 1: pull, push, fast_xml
-%%   bench/perf_issue15.escript holds               goal 2: longest schedules
+%%   bench/perf_issue15.escript holds [Word...]     goal 2: longest schedules
+%%                                   (only the cases whose name has a Word)
 %%   bench/perf_issue15.escript serialize [Rounds]  goal 3: vs fxml:element_to_binary
 %%   bench/perf_issue15.escript throughput [Rounds] goal 4: vs raw expat
 %%
@@ -23,7 +24,7 @@
                "xmlns:stream='http://etherx.jabber.org/streams'>">>).
 
 main(["big" | Rest]) -> big(rounds(Rest, 5));
-main(["holds" | _]) -> holds();
+main(["holds" | Only]) -> holds(Only);
 main(["serialize" | Rest]) -> serialize(rounds(Rest, 5));
 main(["throughput" | Rest]) -> throughput(rounds(Rest, 7));
 main(_) ->
@@ -146,7 +147,7 @@ run_big(fxml, Chunks) ->
 %% cleanest figures (erl +S 1 -noshell -pa ... -s ...); the escript runs
 %% on whatever the VM has.
 
-holds() ->
+holds(Only) ->
     _ = erlang:trace(all, true, [cpu_timestamp]),
     Big = big_stanza(320000), Many = many(), Roster = roster(10000),
     Cases = [{"10 MB stanza, one call", {parse, Big, all}},
@@ -157,6 +158,8 @@ holds() ->
              {"close mid 10 MB stanza", {close, Big}},
              {"reset mid 10 MB stanza", {reset, Big}},
              {"drop (GC) mid 10 MB stanza", {drop, Big}}],
+    Picked = [C || {Name, _} = C <- Cases,
+                   Only =:= [] orelse lists:any(fun(W) -> string:find(Name, W) =/= nomatch end, Only)],
     [[begin
           Hs = [measure(Op, Mode) || _ <- [1, 2, 3]],
           Worst = [case [W || {normal, W, _, _} <- H] of [] -> 0; Ws -> lists:max(Ws) end || H <- Hs],
@@ -164,7 +167,7 @@ holds() ->
           Dirty = [case [W || {dirty, W, _, _} <- H] of [] -> 0; Ws -> lists:max(Ws) end || H <- Hs],
           io:format("~-28s ~s: longest normal schedule per run ~w us; >1 ms: ~w; longest dirty GC ~w us~n",
                     [Name, Mode, Worst, Over, Dirty])
-      end || Mode <- [pull, push]] || {Name, Op} <- Cases],
+      end || Mode <- [pull, push]] || {Name, Op} <- Picked],
     ok.
 
 opts(pull) -> #{};
@@ -201,7 +204,7 @@ measure(Op, Mode) ->
     Self = self(),
     Pid = spawn(fun() -> put(parent, Self), run_hold(Op, Mode) end),
     receive {go, Pid} -> ok end,
-    erlang:trace(Pid, true, [running, timestamp, scheduler_id]),
+    erlang:trace(Pid, true, [running, exiting, timestamp, scheduler_id]),
     Pid ! go,
     collect(Pid, undefined, []).
 
