@@ -194,28 +194,35 @@ run_hold({Op, Bin}, Mode) ->
         drop -> erlang:garbage_collect() % P is dead here: the GC frees it
     end,
     erlang:garbage_collect(),
-    done().
+    done(),
+    ok.
 
 go() -> get(parent) ! {go, self()}, receive go -> ok end.
-%% The parent stops collecting when the process exits; done is a marker.
-done() -> get(parent) ! {done, self()}.
+%% Waits before going on, so that the schedule in which the work ended
+%% ends here (an `out' in the trace), not in the process' own exit, which
+%% frees its heap and is not the parser's doing.
+done() -> get(parent) ! {done, self()}, receive stop -> ok end.
 
 measure(Op, Mode) ->
     Self = self(),
     Pid = spawn(fun() -> put(parent, Self), run_hold(Op, Mode) end),
     receive {go, Pid} -> ok end,
-    erlang:trace(Pid, true, [running, exiting, timestamp, scheduler_id]),
+    erlang:trace(Pid, true, [running, timestamp, scheduler_id]),
     Pid ! go,
-    collect(Pid, undefined, []).
+    Holds = collect(Pid, undefined, []),
+    Pid ! stop,
+    Holds.
 
-%% Every schedule until the process has exited (trace messages may come
-%% after its own `done'): in/out pairs, exiting ones included.
+%% Every schedule until the process says done and waits (trace messages
+%% may come after its `done': they are taken for a further 200 ms).
 collect(Pid, In, Acc) ->
+    collect(Pid, In, Acc, infinity).
+
+collect(Pid, In, Acc, Wait) ->
     receive
-        {trace_ts, Pid, Ev, MFA, S, T} when Ev =:= in; Ev =:= in_exiting ->
-            collect(Pid, {T, S, MFA}, Acc);
-        {trace_ts, Pid, Ev, MFA, S, T} when Ev =:= out; Ev =:= out_exiting;
-                                            Ev =:= out_exited ->
+        {trace_ts, Pid, in, MFA, S, T} ->
+            collect(Pid, {T, S, MFA}, Acc, Wait);
+        {trace_ts, Pid, out, MFA, S, T} ->
             Acc1 = case In of
                        undefined -> Acc;
                        {T0, S0, MFA0} ->
@@ -225,12 +232,9 @@ collect(Pid, In, Acc) ->
                                   end,
                            [{Kind, timer:now_diff(T, T0), MFA0, MFA} | Acc]
                    end,
-            case Ev of
-                out_exited -> Acc1;
-                _ -> collect(Pid, undefined, Acc1)
-            end;
-        {done, Pid} -> collect(Pid, In, Acc)
-    after 10000 -> Acc
+            collect(Pid, undefined, Acc1, Wait);
+        {done, Pid} -> collect(Pid, In, Acc, 200)
+    after Wait -> Acc
     end.
 
 %%--------------------------------------------------------------------

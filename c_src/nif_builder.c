@@ -128,7 +128,8 @@ static int keep_from(nif_builder *b, size_t from_depth, size_t from_child)
         *t++ = b->frames[i].name;
         *t++ = b->frames[i].attrs;
     }
-    memcpy(t, b->children + from_child, children * sizeof *t);
+    if (children) /* the array may not exist yet: no NULL to memcpy */
+        memcpy(t, b->children + from_child, children * sizeof *t);
     if (copy_batch(b, n))
         return -1;
     t = b->batch;
@@ -136,7 +137,8 @@ static int keep_from(nif_builder *b, size_t from_depth, size_t from_child)
         b->frames[i].name = *t++;
         b->frames[i].attrs = *t++;
     }
-    memcpy(b->children + from_child, t, children * sizeof *t);
+    if (children)
+        memcpy(b->children + from_child, t, children * sizeof *t);
     return 0;
 }
 
