@@ -18,6 +18,7 @@
 #include <emmintrin.h>
 #define STZ_SER_SSE2 1
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <stdatomic.h>
 #include <tmmintrin.h>
 #define STZ_SER_SSSE3 1 /* compiled in, used when the CPU has it */
 #endif
@@ -376,12 +377,17 @@ utf8_run_ssse3(const unsigned char *s, size_t len)
     return i;
 }
 
+/* Asked once; every thread computes the same answer, so a relaxed atomic
+ * suffices for the cache. */
 static int have_ssse3(void)
 {
-    static int known = -1; /* racy but idempotent: every thread agrees */
-    if (known < 0)
-        known = __builtin_cpu_supports("ssse3") ? 1 : 0;
-    return known;
+    static atomic_int known = -1;
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
+        k = __builtin_cpu_supports("ssse3") ? 1 : 0;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k;
 }
 #endif
 
