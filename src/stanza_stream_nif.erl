@@ -23,7 +23,7 @@ load() ->
 new_parser(_Format, _MaxSize, _MaxDepth, _Drop, _ElementMode, _Callback) ->
     erlang:nif_error(nif_not_loaded).
 
-%% {moved, Events}: see stanza_stream:take_moved/1.
+%% Events newest first; {moved, Events}: see stanza_stream:take_moved/1.
 -spec parse(parser(), binary()) ->
           {ok | moved, list()} | {error, closed | not_owner}.
 parse(_Parser, _Data) ->
