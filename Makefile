@@ -144,6 +144,7 @@ check-fuzz: fuzz-regress
 ## not free everything at exit). Rebuilds the normal NIF afterwards.
 SANITIZE     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_MODULES = [stanza_stream_tests, stanza_stream_sched_tests, xml_stream_tests, stanza_stream_prop_tests, \
+                stanza_stream_big_tests, \
                 stanza_port_tests, \
                 stanza_xml_tests, stanza_xml_sched_tests, stanza_xml_prop_tests, xml_tests, \
                 stanza_exmpp_tests, stanza_xmerl_tests, \

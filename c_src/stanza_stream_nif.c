@@ -22,13 +22,21 @@
 /* Bytes per core feed: small enough that one slice stays far below the
  * time budget, large enough that the per-slice overhead does not show. */
 #define SLICE_BYTES 8192
-/* Wall-clock budget of one invocation before it yields. */
-#define BUDGET_NS 1000000LL
+/* Wall-clock budget of one invocation before it yields: well under the
+ * 1 ms a NIF may hold a scheduler, because a yield with a stanza still
+ * open then copies what the invocation built into the parser's
+ * environment (nif_builder.h; measured 0.1-0.25 ms per 1 ms of building),
+ * and the garbage collection between two invocations takes its share too.
+ * Measured (CPU time per schedule, bench/perf_issue15.escript holds):
+ * with 1 ms, schedules of 1.2-2.3 ms; with 0.5 ms, 1.2-1.5 ms; with
+ * 0.3 ms, under 1 ms but for the end of a huge element (nif_builder.h). */
+#define BUDGET_NS 300000LL
 
 typedef struct module_state {
     ErlNifResourceType *parser_type;
     atomic_long live_parsers;
     int refs; /* loads sharing it: an upgrade keeps the old one */
+    env_reaper *reaper; /* frees big environments off the schedulers */
 } module_state;
 
 typedef struct parser_res {
@@ -42,7 +50,7 @@ typedef struct parser_res {
 } parser_res;
 
 static nif_atoms atoms;
-static ERL_NIF_TERM atom_ok, atom_error, atom_closed, atom_not_owner,
+static ERL_NIF_TERM atom_ok, atom_moved, atom_error, atom_closed, atom_not_owner,
     atom_undefined, atom_stanza_too_big, atom_too_deep, atom_restricted_xml,
     atom_not_well_formed, atom_out_of_memory, atom_code, atom_message,
     atom_line, atom_column, atom_offset;
@@ -252,7 +260,8 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
     p->format = format;
     enif_self(env, &p->owner);
     p->lock = enif_mutex_create("stanza_parser");
-    nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL);
+    nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL,
+                     m->reaper);
     stz_builder ops = nif_builder_ops(&p->builder);
     p->core = stz_core_new(&enif_allocator, &opts, &ops);
     if (!p->lock || !p->core) {
@@ -272,19 +281,35 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
 static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                const ERL_NIF_TERM argv[]);
 
+/* {ok, Events}, or {moved, Events} when some of the events were sent to
+ * the caller itself (see nif_builder.h) and stanza_stream must take them
+ * from its mailbox. Events are newest first: stanza_stream reverses them
+ * with lists:reverse/1, which yields on a long list, where a reversal
+ * here held the scheduler 2.3 ms for the 100,000 events of 10 MB of
+ * small stanzas (measured). */
 static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
 {
     ERL_NIF_TERM events = nif_builder_end(&p->builder);
+    int moved = nif_builder_moved(&p->builder);
     enif_mutex_unlock(p->lock);
-    ERL_NIF_TERM ordered;
-    if (!enif_make_reverse_list(env, events, &ordered))
-        ordered = enif_make_list(env, 0);
-    return enif_make_tuple2(env, atom_ok, ordered);
+    return enif_make_tuple2(env, moved ? atom_moved : atom_ok, events);
+}
+
+/* Reports used nanoseconds to the scheduler, BUDGET_NS being a whole
+ * timeslice; at least 1% for any call. */
+static void charge(ErlNifEnv *env, ErlNifTime used)
+{
+    long long percent = (used * 100 + BUDGET_NS - 1) / BUDGET_NS;
+    if (percent < 1)
+        percent = 1;
+    if (percent > 100)
+        percent = 100;
+    (void)enif_consume_timeslice(env, (int)percent);
 }
 
 /*
- * parse_step(Parser, Binary, Offset, Final, EventsSoFar, OpenStanza): the
- * body of parse/2 and parse_final/2, continued through enif_schedule_nif.
+ * parse_step(Parser, Binary, Offset, Final, EventsSoFar, Moved): the body
+ * of parse/2 and parse_final/2, continued through enif_schedule_nif.
  */
 static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
                                const ERL_NIF_TERM argv[])
@@ -293,33 +318,37 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
     parser_res *p;
     ErlNifBinary data;
     ErlNifUInt64 offset;
-    int final;
+    int final, moved;
     if (!enif_inspect_binary(env, argv[1], &data) ||
         !enif_get_uint64(env, argv[2], &offset) || offset > data.size ||
-        !enif_get_int(env, argv[3], &final))
+        !enif_get_int(env, argv[3], &final) ||
+        !enif_get_int(env, argv[5], &moved))
         return enif_make_badarg(env);
     access a = acquire(env, argv[0], &p);
     if (a != ACCESS_GRANTED)
         return refusal(env, a);
 
     term_cache cache;
-    nif_builder_begin(&p->builder, env, argv[4], argv[5],
+    nif_builder_begin(&p->builder, env, argv[4], moved,
                       p->format == NIF_FORMAT_LEGACY ? &cache : NULL);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
         emit_error(&p->builder, p->format, p->core); /* repeated until reset */
         return finish(env, p);
     }
     if (data.size - offset <= SLICE_BYTES) {
-        /* One slice: nothing to yield between, and reading the clock would
-         * cost as much as parsing a small chunk. Charge the timeslice by
-         * size instead (about 1% of a millisecond per KB at this parser's
-         * speed), so a loop of such calls is still preempted in time. */
+        /* One slice: nothing to yield between. The timeslice is charged
+         * by the time the call took (two clock reads, about 50 ns), so a
+         * loop of such calls is preempted after about BUDGET_NS of them.
+         * Charging by size undercounted: a 1 KB call that ends inside a
+         * big stanza also copies what it built (nif_builder.h), and a loop
+         * of them held the scheduler 5-6 ms (measured). */
+        ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
         size_t n = data.size - offset;
         (void)feed(&p->builder, p->format, p->core, data.data + offset, n,
                    final);
-        if (n >= 1024)
-            (void)enif_consume_timeslice(env, (int)(n / 1024));
-        return finish(env, p);
+        ERL_NIF_TERM result = finish(env, p);
+        charge(env, enif_monotonic_time(ERL_NIF_NSEC) - started);
+        return result;
     }
     ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
     int reported = 0;
@@ -342,12 +371,12 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         if (percent > reported)
             reported = percent;
         if (offset < data.size && (spent || used >= BUDGET_NS)) {
-            ERL_NIF_TERM open;
-            ERL_NIF_TERM events = nif_builder_yield(&p->builder, &open);
+            ERL_NIF_TERM events = nif_builder_end(&p->builder);
+            moved = nif_builder_moved(&p->builder);
             enif_mutex_unlock(p->lock);
             ERL_NIF_TERM next[6] = {argv[0], argv[1],
                                     enif_make_uint64(env, offset), argv[3],
-                                    events, open};
+                                    events, enif_make_int(env, moved)};
             return enif_schedule_nif(env, "parse", 0, parse_step, 6, next);
         }
     } while (offset < data.size);
@@ -361,7 +390,7 @@ static ERL_NIF_TERM start_parse(ErlNifEnv *env, const ERL_NIF_TERM argv[],
         return enif_make_badarg(env);
     ERL_NIF_TERM args[6] = {argv[0], argv[1], enif_make_uint64(env, 0),
                             enif_make_int(env, final),
-                            enif_make_list(env, 0), enif_make_list(env, 0)};
+                            enif_make_list(env, 0), enif_make_int(env, 0)};
     return parse_step(env, 6, args);
 }
 
@@ -399,13 +428,13 @@ static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
         return enif_make_badarg(env);
     opts.element_mode = 1;
     nif_builder b;
-    nif_builder_init(&b, &atoms, format, NULL);
+    nif_builder_init(&b, &atoms, format, NULL, NULL);
     stz_builder ops = nif_builder_ops(&b);
     stz_core *core = stz_core_new(&enif_allocator, &opts, &ops);
     if (!core)
         return enif_raise_exception(env, atom_out_of_memory);
     term_cache cache;
-    nif_builder_begin(&b, env, enif_make_list(env, 0), enif_make_list(env, 0),
+    nif_builder_begin(&b, env, enif_make_list(env, 0), 0,
                       format == NIF_FORMAT_LEGACY ? &cache : NULL);
     (void)feed(&b, format, core, data.data, data.size, 1);
     ERL_NIF_TERM events = nif_builder_end(&b);
@@ -466,6 +495,18 @@ static ERL_NIF_TERM controlling_process_nif(ErlNifEnv *env, int argc,
     return atom_ok;
 }
 
+/* How many environments the reaper was given: lets a test see that
+ * closing a parser in the middle of a big stanza did not free it in
+ * place. */
+static ERL_NIF_TERM reaped_envs_nif(ErlNifEnv *env, int argc,
+                                    const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    (void)argv;
+    module_state *m = enif_priv_data(env);
+    return enif_make_ulong(env, env_reaper_given(m->reaper));
+}
+
 static ERL_NIF_TERM live_parsers_nif(ErlNifEnv *env, int argc,
                                      const ERL_NIF_TERM argv[])
 {
@@ -495,6 +536,8 @@ static void make_atoms(ErlNifEnv *env)
     atoms.xmlstreamcdata = atom(env, "xmlstreamcdata");
     atoms.gen_event = atom(env, "$gen_event");
     atom_ok = atom(env, "ok");
+    atom_moved = atom(env, "moved");
+    atoms.stanza_moved = atom(env, "$stanza_moved");
     atom_error = atom(env, "error");
     atom_closed = atom(env, "closed");
     atom_not_owner = atom(env, "not_owner");
@@ -530,6 +573,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
     }
     atomic_init(&m->live_parsers, 0);
     m->refs = 1;
+    m->reaper = env_reaper_start(); /* NULL: big frees happen in place */
     make_atoms(env);
     *priv = m;
     return 0;
@@ -538,7 +582,10 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 /* A hot upgrade: the new code shares the old private data (parsers point
  * to it) and takes the parser type over, so parsers made before keep
  * working and are freed by the new destructor. Loads and unloads of a
- * module are serialized by the VM: refs needs no lock. */
+ * module are serialized by the VM: refs needs no lock. The reaper's
+ * thread runs the old library's code, which may be unloaded once the old
+ * module is purged: it is stopped (its queue freed) and a new one is
+ * started from this library. */
 static int upgrade(ErlNifEnv *env, void **priv, void **old_priv,
                    ERL_NIF_TERM info)
 {
@@ -549,6 +596,8 @@ static int upgrade(ErlNifEnv *env, void **priv, void **old_priv,
     if (!m->parser_type)
         return 1;
     m->refs++;
+    env_reaper_stop(m->reaper);
+    m->reaper = env_reaper_start();
     make_atoms(env);
     *priv = m;
     return 0;
@@ -558,8 +607,10 @@ static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
     module_state *m = priv;
-    if (--m->refs == 0)
+    if (--m->refs == 0) {
+        env_reaper_stop(m->reaper);
         enif_free(m);
+    }
 }
 
 static ErlNifFunc nif_funcs[] = {
@@ -571,6 +622,7 @@ static ErlNifFunc nif_funcs[] = {
     {"close", 1, close_nif, 0},
     {"controlling_process", 2, controlling_process_nif, 0},
     {"live_parsers", 0, live_parsers_nif, 0},
+    {"reaped_envs", 0, reaped_envs_nif, 0},
 };
 
 ERL_NIF_INIT(stanza_stream_nif, nif_funcs, load, NULL, upgrade, unload)

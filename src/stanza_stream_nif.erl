@@ -5,7 +5,7 @@
 
 -export([new_parser/7, parse/2, parse_final/2, parse_small_element/5,
          reset/1, close/1,
-         controlling_process/2, live_parsers/0]).
+         controlling_process/2, live_parsers/0, reaped_envs/0]).
 
 -on_load(load/0).
 
@@ -26,11 +26,14 @@ new_parser(_Format, _MaxSize, _MaxDepth, _Flags, _ElementMode, _Callback,
            _StreamFlags) ->
     erlang:nif_error(nif_not_loaded).
 
--spec parse(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
+%% Events newest first; {moved, Events}: see stanza_stream:take_moved/1.
+-spec parse(parser(), binary()) ->
+          {ok | moved, list()} | {error, closed | not_owner}.
 parse(_Parser, _Data) ->
     erlang:nif_error(nif_not_loaded).
 
--spec parse_final(parser(), binary()) -> {ok, list()} | {error, closed | not_owner}.
+-spec parse_final(parser(), binary()) ->
+          {ok | moved, list()} | {error, closed | not_owner}.
 parse_final(_Parser, _Data) ->
     erlang:nif_error(nif_not_loaded).
 
@@ -53,4 +56,10 @@ controlling_process(_Parser, _Pid) ->
 
 -spec live_parsers() -> non_neg_integer().
 live_parsers() ->
+    erlang:nif_error(nif_not_loaded).
+
+%% How many environments of half-built big stanzas were freed by the
+%% background thread rather than on a scheduler (for tests).
+-spec reaped_envs() -> non_neg_integer().
+reaped_envs() ->
     erlang:nif_error(nif_not_loaded).

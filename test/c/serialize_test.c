@@ -157,6 +157,84 @@ static void test_every_code_point(void)
     free(out.data);
 }
 
+/* Every code point again, inside long text of mixed scripts at a
+ * varying offset, so that the sixteen-byte validation (SSSE3) meets it in
+ * every position of a block, after and before multi-byte characters. */
+static void test_every_code_point_in_long_text(void)
+{
+    static const char filler[] = "a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80";
+    test_buf t;
+    stz_out out;
+    out_init(&out, &t, SIZE_MAX);
+    long wrong = 0;
+    for (uint32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+        char in[96];
+        size_t n = 0, lead = cp % 23;
+        while (n < lead)
+            in[n++] = 'b';
+        for (size_t k = 0; k < 2; k++) {
+            memcpy(in + n, filler, sizeof filler - 1);
+            n += sizeof filler - 1;
+        }
+        n += encode(cp, in + n);
+        for (size_t k = 0; k < 3; k++) {
+            memcpy(in + n, filler, sizeof filler - 1);
+            n += sizeof filler - 1;
+        }
+        uint32_t bad = 0;
+        out.len = 0;
+        stz_ser_status st = stz_ser_escape(&out, (const unsigned char *)in, n,
+                                           STZ_SER_TEXT, &bad);
+        int forbidden = (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
+                        cp == 0xFFFF;
+        if (forbidden)
+            wrong += !(st == STZ_SER_FORBIDDEN_CHAR && bad == cp);
+        else
+            wrong += !(st == STZ_SER_OK && out.len == n &&
+                       memcmp(out.data, in, n) == 0);
+    }
+    CHECK(wrong == 0);
+    free(out.data);
+}
+
+/* Each broken sequence at every offset of long multi-byte text, and cut
+ * short at its end. */
+static void test_invalid_utf8_in_long_text(void)
+{
+    static const char *cases[] = {
+        "\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",
+        "\xe4\xb8", "\xf0\x9f\x98", "\xc3\x28", "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80", "\xed\xa0\x80", "\xfe", "\xff", "\xe4\xb8\xad\xad",
+    };
+    static const char cjk[] = "\xe4\xb8\xad\xe6\x96\x87";
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t off = 0; off < 48; off++) {
+            char in[160];
+            size_t n = 0;
+            while (n < off)
+                in[n++] = 'x';
+            memcpy(in + n, cases[c], strlen(cases[c]));
+            n += strlen(cases[c]);
+            for (int k = 0; k < 8; k++) {
+                memcpy(in + n, cjk, sizeof cjk - 1);
+                n += sizeof cjk - 1;
+            }
+            stz_ser_status st = escape(in, n, STZ_SER_TEXT, NULL, NULL);
+            CHECK(st == STZ_SER_INVALID_UTF8 || st == STZ_SER_FORBIDDEN_CHAR);
+            /* The same sequence as the last bytes of long text. */
+            n = 0;
+            for (size_t k = 0; k < off / 6 + 6; k++) {
+                memcpy(in + n, cjk, sizeof cjk - 1);
+                n += sizeof cjk - 1;
+            }
+            memcpy(in + n, cases[c], strlen(cases[c]));
+            n += strlen(cases[c]);
+            st = escape(in, n, STZ_SER_ATTR, NULL, NULL);
+            CHECK(st == STZ_SER_INVALID_UTF8 || st == STZ_SER_FORBIDDEN_CHAR);
+        }
+    }
+}
+
 static void test_invalid_utf8(void)
 {
     static const char *cases[] = {
@@ -341,6 +419,62 @@ static void test_random_against_reference(void)
     CHECK(wrong == 0);
 }
 
+/* Random text of 0 to 199 bytes made mostly of multi-byte characters
+ * (CJK, Arabic, Cyrillic, emoji), where the sixteen-byte validation runs
+ * longest, with the odd special, control, forbidden or broken sequence,
+ * against the reference. */
+static void test_random_multibyte_against_reference(void)
+{
+    static const char *fill[] = {"\xe4\xb8\xad", "\xd8\xb9", "\xd0\x96",
+                                 "\xf0\x9f\x98\x80", "a", " ", "\xef\xbf\xbd",
+                                 "\xf4\x8f\xbf\xbf", "\xc2\x80", "\xee\x80\x80"};
+    static const char *pieces[] = {
+        "&", "<", "\"", "\t", "\n", "\r", "\x01", "\xed\xa0\x80", "\xef\xbf\xbe",
+        "\xef\xbf\xbf", "\x80", "\xc3", "\xe4\xb8", "\xf0\x9f\x98", "\xc0\xaf",
+        "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xff"};
+    size_t nfill = sizeof fill / sizeof fill[0];
+    size_t npieces = sizeof pieces / sizeof pieces[0];
+    unsigned char in[208];
+    char want[208 * 6];
+    long wrong = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t len = next_random() % 200, n = 0;
+        int odd = next_random() % 3;
+        while (n < len) {
+            uint32_t r = next_random();
+            const char *p = r % 64 < (uint32_t)odd ? pieces[(r >> 8) % npieces]
+                                                   : fill[(r >> 16) % nfill];
+            if (n + strlen(p) > len)
+                break;
+            memcpy(in + n, p, strlen(p));
+            n += strlen(p);
+        }
+        for (int c = 0; c < 2; c++) {
+            stz_ser_context ctx = c ? STZ_SER_ATTR : STZ_SER_TEXT;
+            size_t want_len = 0;
+            uint32_t want_bad = 0, got_bad = 0;
+            stz_ser_status want_st =
+                ref_escape(in, n, ctx, want, &want_len, &want_bad);
+            test_buf t;
+            stz_out out;
+            out_init(&out, &t, SIZE_MAX);
+            stz_ser_status st = stz_ser_escape(&out, in, n, ctx, &got_bad);
+            if (st != want_st)
+                wrong++;
+            else if (st == STZ_SER_OK)
+                wrong += !(out.len == want_len &&
+                           (want_len == 0 ||
+                            memcmp(out.data, want, want_len) == 0));
+            else if (st == STZ_SER_FORBIDDEN_CHAR)
+                wrong += got_bad != want_bad || out.len != 0;
+            else
+                wrong += out.len != 0;
+            free(out.data);
+        }
+    }
+    CHECK(wrong == 0);
+}
+
 /* Random names of 1 to 40 bytes, mostly NameChars, sometimes with a byte
  * or a character that is not allowed (or not allowed first), at every
  * offset, against the rules above. */
@@ -402,6 +536,9 @@ int main(void)
     test_out_of_memory();
     test_cut();
     test_random_against_reference();
+    test_random_multibyte_against_reference();
+    test_every_code_point_in_long_text();
+    test_invalid_utf8_in_long_text();
     test_random_names();
     test_copy();
     if (failures) {
