@@ -85,7 +85,8 @@
 registry() ->
     [{parse, builtin}, {memory, builtin}, {big, stanza_bench_big},
      {scheduler, builtin}, {chunking, builtin}, {serializer, builtin},
-     {ids, builtin}, {tls, stanza_bench_tls}, {jid, stanza_bench_jid}].
+     {ids, builtin}, {tls, stanza_bench_tls}, {jid, stanza_bench_jid},
+     {client, stanza_bench_client}].
 
 %%--------------------------------------------------------------------
 %% Entry points

@@ -5,6 +5,11 @@
 %% `ejabberdctl --config-dir D ...' with D its own directory, and the
 %% last-resort kill in stop/1 matches only its own unique node name.
 %%
+%% It lives in bench/ because `make bench' (the client section) uses it as
+%% well as the Common Test suites, `make load' and the echo example: the
+%% bench and test profiles both compile bench/ (rebar.config); the stanza
+%% application never ships it.
+%%
 %% API
 %%   start(Opts) -> {ok, Handle} | {error, Reason}
 %%       Writes D = BaseDir/stanza_ejabberd.<unique>/ with ejabberd.yml,
