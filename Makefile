@@ -61,6 +61,18 @@ check-c:
 	$(CC) $(C_TEST_FLAGS) -o _build/c/ids_test $(IDS_TEST_SRC) -lcrypto
 	$(VALGRIND) _build/c/ids_test
 
+## TLS (issue 13): the TLS core alone (tls_conn, tls_ctx; test/c/tls_test.c)
+## under ASan+UBSan, then under valgrind; part of check-c.
+TLS_TEST_SRC = test/c/tls_test.c c_src/tls_conn.c c_src/tls_ctx.c
+.PHONY: check-c-tls
+check-c: check-c-tls
+check-c-tls:
+	@mkdir -p _build/c
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/tls_test_asan $(TLS_TEST_SRC) -lssl -lcrypto
+	_build/c/tls_test_asan
+	$(CC) $(C_TEST_FLAGS) -o _build/c/tls_test $(TLS_TEST_SRC) -lssl -lcrypto
+	$(VALGRIND) _build/c/tls_test
+
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
 ## (part of `make test`) replays the seeds and every regression input,
@@ -68,7 +80,7 @@ check-c:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena
+FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena fuzz_tls
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -77,9 +89,10 @@ FUZZ_SRC_fuzz_serialize = c_src/xml_serialize.c c_src/xml_core.c c_src/token_sca
 FUZZ_SRC_fuzz_dedup     = c_src/dedup_table.c
 FUZZ_SRC_fuzz_tracker   = c_src/request_tracker.c c_src/siphash.c
 FUZZ_SRC_fuzz_arena     = c_src/block_arena.c
+FUZZ_SRC_fuzz_tls       = c_src/tls_conn.c c_src/tls_ctx.c -lssl -lcrypto
 FUZZ_BINS = $(addprefix _build/fuzz/,$(FUZZ_HARNESSES))
 
-_build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h c_src/*.c c_src/*.h
+_build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h test/c/tls_pair.h c_src/*.c c_src/*.h
 	@mkdir -p _build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(EXPAT_DEFERRAL) -o $@ $< $(FUZZ_SRC_fuzz_$*)
 

@@ -107,6 +107,12 @@ int tls_conn_global_init(void)
     return 1;
 }
 
+void tls_conn_global_free(void)
+{
+    BIO_meth_free(conn_bio_method);
+    conn_bio_method = NULL;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Input bookkeeping                                                       */
 

@@ -62,6 +62,8 @@ typedef struct tls_conn tls_conn;
 
 /* Once per process, before any connection: creates the BIO method. */
 int tls_conn_global_init(void);
+/* Frees it again (tests; the NIF keeps it for the life of the VM). */
+void tls_conn_global_free(void);
 
 /* Sizes for a caller that embeds the connection in its own memory. */
 size_t tls_conn_size(void);
