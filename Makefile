@@ -23,6 +23,7 @@ test:
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
+	$(REBAR) ct
 	$(REBAR) dialyzer
 	test/dep_app/check
 

@@ -66,6 +66,8 @@ typedef struct conn_res {
     int server;
     unsigned char *stash; /* plaintext given back by unread/2 */
     size_t stash_len;
+    unsigned char *outq;  /* plaintext queued before the handshake ended */
+    size_t outq_len;
     tls_conn *conn;     /* the tls_conn_size() bytes right after this */
 } conn_res;
 
@@ -365,6 +367,9 @@ static void conn_release(conn_res *r)
     enif_free(r->stash);
     r->stash = NULL;
     r->stash_len = 0;
+    enif_free(r->outq);
+    r->outq = NULL;
+    r->outq_len = 0;
     r->live = 0;
     atomic_fetch_sub(&r->module->live_conns, 1);
 }
@@ -404,6 +409,8 @@ static ERL_NIF_TERM conn_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     r->live = 0;
     r->stash = NULL;
     r->stash_len = 0;
+    r->outq = NULL;
+    r->outq_len = 0;
     r->server = server;
     r->lock = enif_mutex_create("stanza_tls_conn");
     int ok = r->lock && tls_conn_init(r->conn, c->ctx, server, host.size ? hostbuf : NULL,
@@ -447,6 +454,13 @@ static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
         result = enif_make_tuple3(env, am_error, am_closed, sink_term(env, &out));
     } else {
         tls_status st = tls_conn_handshake(r->conn, in.data, in.size, &out.base);
+        if (st == TLS_DONE && r->outq) {
+            /* What fast_tls code sent before the handshake ended. */
+            st = tls_conn_write(r->conn, r->outq, r->outq_len, &out.base);
+            enif_free(r->outq);
+            r->outq = NULL;
+            r->outq_len = 0;
+        }
         ERL_NIF_TERM o = sink_term(env, &out);
         if (st == TLS_DONE)
             result = enif_make_tuple2(env, am_ok, o);
@@ -693,6 +707,19 @@ static ERL_NIF_TERM session(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     return result;
 }
 
+/* established(Conn) -> boolean(): the handshake is done, no failure. */
+static ERL_NIF_TERM established(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    conn_res *r;
+    if (!get_conn(env, argv[0], &r))
+        return enif_make_badarg(env);
+    enif_mutex_lock(r->lock);
+    int yes = r->live && tls_conn_established(r->conn);
+    enif_mutex_unlock(r->lock);
+    return yes ? am_true : am_false;
+}
+
 /* reused(Conn) -> boolean(). */
 static ERL_NIF_TERM reused(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
@@ -743,6 +770,37 @@ static ERL_NIF_TERM unread(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
             memcpy(p, b.data, b.size);
             r->stash = p;
             r->stash_len += b.size;
+        }
+    }
+    enif_mutex_unlock(r->lock);
+    return result;
+}
+
+/* queue(Conn, IoData) -> ok | {error, Reason}: plaintext to send once
+ * the handshake ends (fast_tls accepts a send before it has). */
+static ERL_NIF_TERM queue(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    conn_res *r;
+    ErlNifBinary b;
+    if (!get_conn(env, argv[0], &r) || !enif_inspect_iolist_as_binary(env, argv[1], &b) ||
+        b.size > MAX_SEND)
+        return enif_make_badarg(env);
+    ERL_NIF_TERM result = am_ok;
+    enif_mutex_lock(r->lock);
+    if (!r->live) {
+        result = enif_make_tuple2(env, am_error, am_closed);
+    } else if (r->outq_len + b.size > MAX_SEND) {
+        result = enif_make_tuple2(env, am_error, am_enomem);
+    } else if (b.size) {
+        unsigned char *p = r->outq ? enif_realloc(r->outq, r->outq_len + b.size)
+                                   : enif_alloc(b.size);
+        if (!p) {
+            result = enif_make_tuple2(env, am_error, am_enomem);
+        } else {
+            memcpy(p + r->outq_len, b.data, b.size);
+            r->outq = p;
+            r->outq_len += b.size;
         }
     }
     enif_mutex_unlock(r->lock);
@@ -909,8 +967,10 @@ static ErlNifFunc nif_funcs[] = {
     {"binding", 2, binding, 0},
     {"session", 1, session, 0},
     {"reused", 1, reused, 0},
+    {"established", 1, established, 0},
     {"buffered", 1, buffered, 0},
     {"unread", 2, unread, 0},
+    {"queue", 2, queue, 0},
     {"live", 0, live, 0},
     {"max_call_ns", 1, max_call_ns, 0},
     {"memory_routed", 0, memory_routed, 0},

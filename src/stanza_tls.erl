@@ -20,7 +20,8 @@
          negotiated/1, channel_binding/2, session/1, socket/1,
          sockname/1, peername/1, live/0, clear_cache/0]).
 %% For the fast_tls compat application.
--export([context/2, new/4, handshake/3]).
+-export([context/2, new/4, handshake/3, handshake_step/2, established/1,
+         verify_result/1, verify_string/1, finished/2, drop/1, queue/2]).
 
 -record(stanza_tls, {socket :: gen_tcp:socket(),
                      conn :: stanza_tls_nif:conn()}).
@@ -141,6 +142,56 @@ handshake_recv(#stanza_tls{socket = S} = Tls, Deadline) ->
         {ok, Data} -> handshake_loop(Tls, Data, Deadline);
         {error, Reason} -> fail(Tls, Reason)
     end.
+
+%% @private One handshake step with the bytes the peer sent (fast_tls
+%% runs the handshake inside recv_data). Sends what OpenSSL wrote; on
+%% failure frees the connection but leaves the socket to the caller.
+-spec handshake_step(tls(), binary()) -> {ok | continue, tls()} | {error, reason()}.
+handshake_step(#stanza_tls{socket = S, conn = C} = Tls, In) ->
+    case stanza_tls_nif:handshake(C, In) of
+        {error, Reason, Out} ->
+            _ = send_raw(S, Out),
+            _ = stanza_tls_nif:close(C),
+            {error, Reason};
+        {Tag, Out} ->
+            case send_raw(S, Out) of
+                ok -> {Tag, Tls};
+                {error, _} = Error -> Error
+            end
+    end.
+
+%% @private
+-spec established(tls()) -> boolean().
+established(#stanza_tls{conn = C}) ->
+    stanza_tls_nif:established(C).
+
+%% @private The X509_V_ERR_* code of the peer's chain (0: verified).
+-spec verify_result(tls()) -> integer().
+verify_result(#stanza_tls{conn = C}) ->
+    stanza_tls_nif:verify_result(C).
+
+%% @private OpenSSL's text for an X509_V_ERR_* code.
+-spec verify_string(integer()) -> binary().
+verify_string(Code) ->
+    stanza_tls_nif:verify_string(Code).
+
+%% @private Plaintext to send when the handshake ends (fast_tls lets
+%% code send before it has).
+-spec queue(tls(), iodata()) -> ok | {error, closed | enomem}.
+queue(#stanza_tls{conn = C}, Data) ->
+    stanza_tls_nif:queue(C, Data).
+
+%% @private Our (self) or the peer's last Finished message.
+-spec finished(tls(), self | peer) -> {ok, binary()} | {error, not_established | undefined}.
+finished(#stanza_tls{conn = C}, Which) ->
+    stanza_tls_nif:binding(C, Which).
+
+%% @private Frees the TLS state without a word to the peer; the socket
+%% stays open (fast_tls:tls_to_tcp/1).
+-spec drop(tls()) -> gen_tcp:socket().
+drop(#stanza_tls{socket = S, conn = C}) ->
+    _ = stanza_tls_nif:close(C),
+    S.
 
 fail(#stanza_tls{socket = S, conn = C}, Reason) ->
     _ = stanza_tls_nif:close(C),

@@ -10,7 +10,7 @@
 
 -export([ctx_new/1, ctx_add_sni/3, conn_new/5, handshake/2, recv/2, send/2,
          close/1, info/1, peercert/1, verify_result/1, verify_string/1,
-         binding/2, session/1, reused/1, buffered/1, unread/2, live/0,
+         binding/2, session/1, reused/1, established/1, buffered/1, unread/2, queue/2, live/0,
          max_call_ns/1, memory_routed/0]).
 
 -on_load(load/0).
@@ -91,12 +91,20 @@ session(_Conn) ->
 reused(_Conn) ->
     erlang:nif_error(nif_not_loaded).
 
+-spec established(conn()) -> boolean().
+established(_Conn) ->
+    erlang:nif_error(nif_not_loaded).
+
 -spec buffered(conn()) -> non_neg_integer().
 buffered(_Conn) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec unread(conn(), binary()) -> ok | {error, closed | enomem}.
 unread(_Conn, _Plain) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec queue(conn(), iodata()) -> ok | {error, closed | enomem}.
+queue(_Conn, _Plain) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec live() -> {non_neg_integer(), non_neg_integer()}.
