@@ -392,24 +392,28 @@ keep(C, Plain) ->
 %% close_notify and there is no data before it.
 -spec recv_data(tls(), binary()) -> {ok, binary()} | {error, reason()}.
 recv_data(#stanza_tls{} = Tls, Cipher) when is_binary(Cipher) ->
-    recv_data(Tls, Cipher, []).
+    recv_data(Tls, Cipher, <<>>).
 
 recv_data(#stanza_tls{socket = S, conn = C} = Tls, Cipher, Acc) ->
     case stanza_tls_nif:recv(C, Cipher) of
         {ok, Plain, Out} ->
-            reply(send_raw(S, Out), [Acc | Plain]);
+            reply(send_raw(S, Out), join(Acc, Plain));
         {more, Plain, Out} ->
             _ = send_raw(S, Out),
-            recv_data(Tls, <<>>, [Acc | Plain]);
+            recv_data(Tls, <<>>, join(Acc, Plain));
         {closed, Plain, Out} ->
             _ = send_raw(S, Out),
-            closed(iolist_to_binary([Acc | Plain]));
+            closed(join(Acc, Plain));
         {error, Reason, Out} ->
             _ = send_raw(S, Out),
             {error, Reason}
     end.
 
-reply(ok, Acc) -> {ok, iolist_to_binary(Acc)};
+%% The common case (one call) returns the NIF's binary as it is.
+join(<<>>, Plain) -> Plain;
+join(Acc, Plain) -> <<Acc/binary, Plain/binary>>.
+
+reply(ok, Plain) -> {ok, Plain};
 reply({error, _} = Error, _) -> Error.
 
 closed(<<>>) -> {error, closed};
@@ -420,10 +424,10 @@ closed(Plain) -> {ok, Plain}.
 %% `{tcp, Socket, <<>>}' message, so recv_data/2 hands them over.
 -spec setopts(tls(), [gen_tcp:option()]) -> ok | {error, inet:posix()}.
 setopts(#stanza_tls{socket = S, conn = C}, Opts) ->
-    case wants_active(Opts) andalso stanza_tls_nif:buffered(C) > 0 of
-        true -> self() ! {tcp, S, <<>>};
-        false -> ok
-    end,
+    _ = case wants_active(Opts) andalso stanza_tls_nif:buffered(C) > 0 of
+            true -> self() ! {tcp, S, <<>>};
+            false -> ok
+        end,
     inet:setopts(S, Opts).
 
 wants_active(Opts) ->
