@@ -474,8 +474,9 @@ static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     return result;
 }
 
-/* recv(Conn, In) -> {ok | more | closed, Plain, Out} | {error, Reason,
- * Out}. */
+/* recv(Conn, In) -> {ok | closed, Plain, Out} | {more, Plain, Out, Rest}
+ * | {error, Reason, Out}. more: call again with Rest (the input not yet
+ * taken, a sub-binary: no copy). */
 static ERL_NIF_TERM recv(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
@@ -485,7 +486,9 @@ static ERL_NIF_TERM recv(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     if (!get_conn(env, argv[0], &r) || !enif_inspect_binary(env, argv[1], &in))
         return enif_make_badarg(env);
     bin_sink plain, out;
-    sink_init(&plain, in.size ? in.size : 1024);
+    /* Plaintext is at most the input, and at most about the budget. */
+    size_t hint = in.size < READ_BUDGET ? in.size : READ_BUDGET + 16384;
+    sink_init(&plain, hint ? hint : 1024);
     sink_init(&out, 64);
     enif_mutex_lock(r->lock);
     ERL_NIF_TERM result;
@@ -499,12 +502,16 @@ static ERL_NIF_TERM recv(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
             r->stash = NULL;
             r->stash_len = 0;
         }
+        size_t used = 0;
         tls_status st = tls_conn_read(r->conn, in.data, in.size, &plain.base, &out.base,
-                                      READ_BUDGET);
+                                      READ_BUDGET, &used);
         ERL_NIF_TERM o = sink_term(env, &out);
         if (st == TLS_FAILED) {
             sink_drop(&plain);
             result = enif_make_tuple3(env, am_error, failure_term(env, r), o);
+        } else if (st == TLS_MORE) {
+            ERL_NIF_TERM rest = enif_make_sub_binary(env, argv[1], used, in.size - used);
+            result = enif_make_tuple4(env, am_more, sink_term(env, &plain), o, rest);
         } else {
             ERL_NIF_TERM tag = st == TLS_MORE ? am_more : st == TLS_CLOSED ? am_closed : am_ok;
             result = enif_make_tuple3(env, tag, sink_term(env, &plain), o);

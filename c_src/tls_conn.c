@@ -28,10 +28,11 @@ struct tls_conn {
      * buffer (borrowed) or `pending'. */
     const unsigned char *src;
     size_t src_len, src_pos;
+    size_t given; /* the caller's input length in this call */
     /* Input left over from an earlier call (rare: a handshake that ends
      * with application data behind it, or a read that hit its budget). */
     unsigned char *pending;
-    size_t pending_len, pending_cap;
+    size_t pending_off, pending_len, pending_cap; /* bytes at off..off+len */
 
     tls_sink *out; /* where the BIO writes during a call */
 };
@@ -118,6 +119,10 @@ void tls_conn_global_free(void)
 
 static int pending_reserve(tls_conn *c, size_t need)
 {
+    if (c->pending_off) { /* rare: an append behind a partly used leftover */
+        memmove(c->pending, c->pending + c->pending_off, c->pending_len);
+        c->pending_off = 0;
+    }
     if (need <= c->pending_cap)
         return 1;
     size_t cap = c->pending_cap ? c->pending_cap : 1024;
@@ -135,6 +140,7 @@ static int pending_reserve(tls_conn *c, size_t need)
 /* Makes in[0..len) (after any leftover) the input of this call. */
 static int begin_input(tls_conn *c, const unsigned char *in, size_t len)
 {
+    c->given = len;
     if (c->pending_len == 0) {
         c->src = in;
         c->src_len = len;
@@ -147,25 +153,32 @@ static int begin_input(tls_conn *c, const unsigned char *in, size_t len)
         memcpy(c->pending + c->pending_len, in, len);
         c->pending_len += len;
     }
-    c->src = c->pending;
+    c->src = c->pending + c->pending_off;
     c->src_len = c->pending_len;
     c->src_pos = 0;
     return 1;
 }
 
 /* Keeps what this call did not consume. The caller's buffer is only
- * borrowed for the call, so a leftover is copied. */
-static int end_input(tls_conn *c)
+ * borrowed for the call, so a leftover is copied, unless give_back is
+ * set: then the caller keeps it (*used says how much was taken), which
+ * spares a big input cut by the read budget a copy per call. */
+static int end_input(tls_conn *c, int give_back, size_t *used)
 {
     size_t left = c->src ? c->src_len - c->src_pos : 0;
+    int from_pending = c->pending && c->src == c->pending + c->pending_off;
     int ok = 1;
-    if (c->src == c->pending && c->pending) {
-        memmove(c->pending, c->pending + c->src_pos, left);
+    if (used)
+        *used = from_pending ? c->given : c->src_pos; /* pending took it all */
+    if (from_pending) {
+        c->pending_off += c->src_pos;
         c->pending_len = left;
-    } else if (left) {
+    } else if (left && !give_back) {
         if (pending_reserve(c, left)) {
             memcpy(c->pending, c->src + c->src_pos, left);
             c->pending_len = left;
+            if (used)
+                *used = c->given;
         } else {
             ok = 0;
         }
@@ -175,6 +188,7 @@ static int end_input(tls_conn *c)
         c->alloc.free(c->pending);
         c->pending = NULL;
         c->pending_cap = 0;
+        c->pending_off = 0;
     }
     c->src = NULL;
     c->src_len = c->src_pos = 0;
@@ -302,7 +316,7 @@ void tls_conn_release(tls_conn *c)
         c->alloc.free(c->pending);
         c->pending = NULL;
     }
-    c->pending_len = c->pending_cap = 0;
+    c->pending_off = c->pending_len = c->pending_cap = 0;
 }
 
 static tls_status refuse(tls_conn *c)
@@ -331,14 +345,15 @@ tls_status tls_conn_handshake(tls_conn *c, const unsigned char *in,
         int e = SSL_get_error(c->ssl, r);
         st = e == SSL_ERROR_WANT_READ ? TLS_WANT : classify(c);
     }
-    if (!end_input(c))
+    if (!end_input(c, 0, NULL))
         return fail(c, TLS_F_NOMEM);
     return st;
 }
 
 tls_status tls_conn_read(tls_conn *c, const unsigned char *in, size_t len,
-                         tls_sink *plain, tls_sink *out, size_t budget)
+                         tls_sink *plain, tls_sink *out, size_t budget, size_t *used)
 {
+    *used = 0;
     if (c->failed || !c->ssl || !SSL_is_init_finished(c->ssl))
         return refuse(c);
     if (!begin_input(c, in, len))
@@ -372,7 +387,7 @@ tls_status tls_conn_read(tls_conn *c, const unsigned char *in, size_t len,
             st = classify(c);
         break;
     }
-    if (!end_input(c))
+    if (!end_input(c, st == TLS_MORE, used))
         return fail(c, TLS_F_NOMEM);
     return st;
 }

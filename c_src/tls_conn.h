@@ -84,10 +84,12 @@ tls_status tls_conn_handshake(tls_conn *c, const unsigned char *in,
                               size_t len, tls_sink *out);
 
 /* Feeds in[0..len) and decrypts into plain, at most about budget bytes
- * of plaintext per call (TLS_MORE says there may be more). Output that
- * reading produces (a KeyUpdate answer, an alert) goes to out. */
+ * of plaintext per call. TLS_MORE says there may be more: call again
+ * with in + *used (the part not taken; the caller keeps it, so a big
+ * input is never copied). Otherwise *used is len. Output that reading
+ * produces (a KeyUpdate answer, an alert) goes to out. */
 tls_status tls_conn_read(tls_conn *c, const unsigned char *in, size_t len,
-                         tls_sink *plain, tls_sink *out, size_t budget);
+                         tls_sink *plain, tls_sink *out, size_t budget, size_t *used);
 
 /* Encrypts plain[0..len) into records appended to out. */
 tls_status tls_conn_write(tls_conn *c, const unsigned char *plain,

@@ -392,15 +392,15 @@ keep(C, Plain) ->
 %% close_notify and there is no data before it.
 -spec recv_data(tls(), binary()) -> {ok, binary()} | {error, reason()}.
 recv_data(#stanza_tls{} = Tls, Cipher) when is_binary(Cipher) ->
-    recv_data(Tls, Cipher, <<>>).
+    recv_data(Tls, Cipher, []).
 
 recv_data(#stanza_tls{socket = S, conn = C} = Tls, Cipher, Acc) ->
     case stanza_tls_nif:recv(C, Cipher) of
         {ok, Plain, Out} ->
             reply(send_raw(S, Out), join(Acc, Plain));
-        {more, Plain, Out} ->
+        {more, Plain, Out, Rest} ->
             _ = send_raw(S, Out),
-            recv_data(Tls, <<>>, join(Acc, Plain));
+            recv_data(Tls, Rest, [Acc, Plain]);
         {closed, Plain, Out} ->
             _ = send_raw(S, Out),
             closed(join(Acc, Plain));
@@ -409,9 +409,10 @@ recv_data(#stanza_tls{socket = S, conn = C} = Tls, Cipher, Acc) ->
             {error, Reason}
     end.
 
-%% The common case (one call) returns the NIF's binary as it is.
-join(<<>>, Plain) -> Plain;
-join(Acc, Plain) -> <<Acc/binary, Plain/binary>>.
+%% The common case (one call) returns the NIF's binary as it is; pieces
+%% of a big input are copied once, at the end.
+join([], Plain) -> Plain;
+join(Acc, Plain) -> iolist_to_binary([Acc, Plain]).
 
 reply(ok, Plain) -> {ok, Plain};
 reply({error, _} = Error, _) -> Error.

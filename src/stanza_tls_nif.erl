@@ -50,7 +50,8 @@ handshake(_Conn, _In) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec recv(conn(), binary()) ->
-          {ok | more | closed, binary(), binary()} | {error, reason(), binary()}.
+          {ok | closed, binary(), binary()} | {more, binary(), binary(), binary()}
+          | {error, reason(), binary()}.
 recv(_Conn, _In) ->
     erlang:nif_error(nif_not_loaded).
 

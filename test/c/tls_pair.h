@@ -139,6 +139,23 @@ static SSL_CTX *client_ctx(X509 *trust, int min, int max)
     return ctx;
 }
 
+/* Reads all of in[0..len), following TLS_MORE: the part not taken is
+ * given again, as the NIF does. */
+static inline tls_status read_all(tls_conn *c, const unsigned char *in, size_t len,
+                                  tls_sink *plain, tls_sink *out, size_t budget, int *rounds)
+{
+    size_t used = 0;
+    tls_status st = tls_conn_read(c, in, len, plain, out, budget, &used);
+    for (*rounds = 0; st == TLS_MORE && *rounds < 1000000; ++*rounds) {
+        if (used > len)
+            abort(); /* tls_conn_read took more than it was given */
+        in += used;
+        len -= used;
+        st = tls_conn_read(c, in, len, plain, out, budget, &used);
+    }
+    return st;
+}
+
 /* A client and a server talking in memory: what each sent and the
  * other has not read yet waits in to_s / to_c. */
 typedef struct tls_pair {
