@@ -3,15 +3,17 @@
 %% Call stanza_tls, not this module: it checks arguments and owns the
 %% socket side.
 %%
-%% At load the NIF routes OpenSSL's memory through enif_alloc when it
-%% can (see doc/tls.md); `{stanza, [{tls_openssl_memory, malloc}]}' in
-%% the application environment leaves OpenSSL on malloc.
+%% OpenSSL keeps malloc unless `{stanza, [{tls_openssl_memory, enif}]}'
+%% asks to route its memory through enif_alloc, which works only when
+%% this NIF loads before anything else in the VM touched libcrypto (see
+%% doc/tls.md: it makes OpenSSL's memory visible to erlang:memory, at a
+%% cost in RSS).
 -module(stanza_tls_nif).
 
 -export([ctx_new/1, ctx_add_sni/3, conn_new/5, handshake/2, recv/2, send/2,
          close/1, info/1, peercert/1, verify_result/1, verify_string/1,
          binding/2, session/1, reused/1, established/1, buffered/1, unread/2, queue/2, live/0,
-         max_call_ns/1, memory_routed/0]).
+         max_call_ns/1, timing/1, memory_routed/0]).
 
 -on_load(load/0).
 
@@ -27,7 +29,10 @@
 -spec load() -> ok | {error, term()}.
 load() ->
     Path = filename:join(stanza_priv:dir(), "stanza_tls_nif"),
-    Memory = application:get_env(stanza, tls_openssl_memory, enif),
+    %% Loaded, so that -stanza tls_openssl_memory malloc on the command
+    %% line counts even when the application is not started.
+    _ = application:load(stanza),
+    Memory = application:get_env(stanza, tls_openssl_memory, malloc),
     stanza_priv:load_nif_result(Path, erlang:load_nif(Path, Memory),
                                 "libssl-dev and erlang-dev").
 
@@ -112,8 +117,13 @@ queue(_Conn, _Plain) ->
 live() ->
     erlang:nif_error(nif_not_loaded).
 
--spec max_call_ns(handshake | data | other) -> non_neg_integer().
+-spec max_call_ns(handshake | data | other) ->
+          {Wall :: non_neg_integer(), Cpu :: non_neg_integer()}.
 max_call_ns(_Kind) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec timing(boolean()) -> ok.
+timing(_On) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec memory_routed() -> enif | malloc.
