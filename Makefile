@@ -175,6 +175,21 @@ bench/raw_expat: bench/raw_expat.c
 	@scripts/ensure-packages build
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(EXPAT_DEFERRAL) -o $@ $< -lexpat
 
+## TLS benchmark (issue 13): bench/stanza_bench_tls.erl alone, in fresh
+## peer nodes (stanza_tls, Debian's fast_tls, OTP ssl, gen_tcp). Prints
+## the tables and writes them to $(BENCH_TLS_OUT). BENCH_TLS_OPTS is a map,
+## e.g. '#{runs => 5, idle => 1000}'.
+BENCH_TLS_OPTS ?= \#{}
+BENCH_TLS_OUT  ?= _build/bench/tls.md
+.PHONY: bench-tls
+bench-tls:
+	@scripts/ensure-packages bench
+	$(REBAR) compile
+	@mkdir -p _build/bench/ebin
+	erlc -o _build/bench/ebin bench/stanza_bench_tls.erl
+	$(ERL) -noshell -pa $(EBIN) _build/bench/ebin \
+	  -eval 'stanza_bench_tls:main("$(BENCH_TLS_OUT)", $(BENCH_TLS_OPTS))'
+
 clean:
 	$(REBAR) clean
 	rm -rf _build bench/raw_expat

@@ -32,7 +32,7 @@
 
 -include_lib("public_key/include/public_key.hrl").
 
--export([tables/1]).
+-export([tables/1, main/2]).
 %% Run inside the peer nodes.
 -export([bulk/3, handshakes/3, serve_idle/3, connect_idle/4, idle_memory/0,
          listen_ready/3]).
@@ -57,6 +57,21 @@ tables(Opts0) ->
                            lists:member(K, maps:get(only, Opts, [bulk, handshakes, memory, scheduler]))]
     after
         _ = os:cmd("rm -rf " ++ Dir)
+    end.
+
+%% @doc `make bench-tls': runs the section, prints the tables, writes them
+%% as Markdown to Out, halts (status 1 if the run crashed).
+-spec main(file:filename(), map()) -> no_return().
+main(Out, Opts) ->
+    try tables(Opts) of
+        Tables ->
+            ok = filelib:ensure_dir(Out),
+            ok = file:write_file(Out, [[stanza_bench_report:markdown(T), "\n"] || T <- Tables]),
+            io:put_chars([[stanza_bench_report:text(T), "\n"] || T <- Tables]),
+            halt(0)
+    catch C:E:St ->
+            io:format(standard_error, "bench-tls failed: ~p:~p~n~p~n", [C, E, St]),
+            halt(1)
     end.
 
 %% ---------------------------------------------------------------------
@@ -257,9 +272,17 @@ prepare(gen_tcp) -> ok.
 files(#{cert := Key} = Certs) ->
     maps:get(Key, Certs).
 
+%% The inet driver reads at most `buffer' bytes per active message
+%% (1460 by default); STANZA_BENCH_TLS_BUFFER sets it for every library.
+buffer_opt() ->
+    case os:getenv("STANZA_BENCH_TLS_BUFFER") of
+        false -> [];
+        N -> [{buffer, list_to_integer(N)}]
+    end.
+
 listen(_Lib) ->
     {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {ip, ?LOCAL}, {reuseaddr, true},
-                                 {backlog, 1024}, {nodelay, true}]),
+                                 {backlog, 1024}, {nodelay, true} | buffer_opt()]),
     {ok, Port} = inet:port(L),
     {L, Port}.
 

@@ -25,7 +25,8 @@ all() ->
      churn,
      otp_ssl_server, otp_ssl_client,
      openssl_s_server, openssl_s_client, openssl_close_notify,
-     openssl_renegotiation_refused, openssl_client_cert_unrequested].
+     openssl_renegotiation_refused, openssl_client_cert_unrequested,
+     openssl_memory_routing].
 
 init_per_suite(Config) ->
     Dir = filename:join(?config(priv_dir, Config), "certs"),
@@ -577,3 +578,40 @@ openssl_client_cert_unrequested(Config) ->
     after
         openssl_stop(Cli)
     end.
+
+%% ---------------------------------------------------------------------
+%% Where OpenSSL's memory goes (doc/tls.md): routed through enif_alloc
+%% when asked and stanza_tls loads before anything touched libcrypto;
+%% malloc when OTP crypto came first, and by default.
+
+openssl_memory_routing(_Config) ->
+    Ebin = filename:dirname(code:which(stanza_tls)),
+    Routed = fresh_node(Ebin, ["-stanza", "tls_openssl_memory", "enif"]),
+    try
+        ?assertEqual(enif, peer:call(Routed, stanza_tls_nif, memory_routed, [])),
+        Before = peer:call(Routed, erlang, memory, [system]),
+        %% The system CA store, parsed by OpenSSL into routed memory.
+        {ok, _} = peer:call(Routed, stanza_tls, context, [client, #{}]),
+        Grown = peer:call(Routed, erlang, memory, [system]) - Before,
+        ct:pal("erlang:memory(system) grew by ~b bytes for the CA store", [Grown]),
+        ?assert(Grown > 100000),
+        %% OTP crypto keeps working on the routed allocator.
+        32 = byte_size(peer:call(Routed, crypto, hash, [sha256, <<"x">>]))
+    after
+        peer:stop(Routed)
+    end,
+    CryptoFirst = fresh_node(Ebin, ["-stanza", "tls_openssl_memory", "enif"]),
+    try
+        _ = peer:call(CryptoFirst, crypto, strong_rand_bytes, [8]),
+        ?assertEqual(malloc, peer:call(CryptoFirst, stanza_tls_nif, memory_routed, []))
+    after
+        peer:stop(CryptoFirst)
+    end,
+    Default = fresh_node(Ebin, []),
+    try ?assertEqual(malloc, peer:call(Default, stanza_tls_nif, memory_routed, []))
+    after peer:stop(Default)
+    end.
+
+fresh_node(Ebin, Args) ->
+    {ok, Peer, _} = peer:start_link(#{connection => standard_io, args => ["-pa", Ebin | Args]}),
+    Peer.

@@ -55,6 +55,55 @@ static void t_free(void *p)
 
 static const tls_alloc counted = {t_alloc, t_realloc, t_free};
 
+/* OpenSSL's own memory, counted (set before OpenSSL allocates), so the
+ * test can say what an idle connection costs and that a released one
+ * gives everything back. */
+static long ossl_bytes;
+
+typedef union ossl_header {
+    size_t size;
+    max_align_t align;
+} ossl_header;
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    ossl_header *h = malloc(sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    ossl_bytes += (long)n;
+    return h + 1;
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+    (void)file, (void)line;
+    if (!p)
+        return;
+    ossl_header *h = (ossl_header *)p - 1;
+    ossl_bytes -= (long)h->size;
+    free(h);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    if (!p)
+        return ossl_malloc(n, file, line);
+    if (n == 0) {
+        ossl_free(p, file, line);
+        return NULL;
+    }
+    ossl_header *h = (ossl_header *)p - 1;
+    size_t old = h->size;
+    ossl_header *q = realloc(h, sizeof *q + n);
+    if (!q)
+        return NULL;
+    q->size = n;
+    ossl_bytes += (long)n - (long)old;
+    return q + 1;
+}
+
 static EVP_PKEY *key;
 static X509 *cert, *other_cert;
 static EVP_PKEY *other_key;
@@ -282,8 +331,49 @@ static void test_out_of_memory(void)
     teardown(&f);
 }
 
+/* What OpenSSL holds per idle connection (after the handshake and a
+ * byte each way), server and client apart; all of it back on release. */
+static void test_memory(int version)
+{
+    enum { N = 20 };
+    fixture f[N];
+    int rounds;
+    long base = ossl_bytes;
+    for (int i = 0; i < N; i++) {
+        tls_status cst, sst;
+        setup(&f[i], version, cert, "localhost");
+        CHECK(run_handshake(&f[i].p, &cst, &sst));
+        buf_sink plain, out;
+        buf_init(&plain);
+        buf_init(&out);
+        CHECK(read_all(f[i].c, f[i].p.to_c.data, f[i].p.to_c.len, &plain.base, &out.base, 1 << 20, &rounds) == TLS_DONE);
+        buf_clear(&f[i].p.to_c);
+        transfer(f[i].c, f[i].s, &f[i].p.to_s, 1, 1 << 20);
+        transfer(f[i].s, f[i].c, &f[i].p.to_c, 1, 1 << 20);
+        buf_free(&plain);
+        buf_free(&out);
+    }
+    long before = ossl_bytes;
+    for (int i = 0; i < N; i++)
+        tls_conn_release(f[i].s);
+    long server = (before - ossl_bytes) / N;
+    before = ossl_bytes;
+    for (int i = 0; i < N; i++)
+        tls_conn_release(f[i].c);
+    long client = (before - ossl_bytes) / N;
+    printf("tls_test: OpenSSL memory per idle connection, TLS %s: server %ld bytes, client %ld bytes\n",
+           version == TLS1_3_VERSION ? "1.3" : "1.2", server, client);
+    for (int i = 0; i < N; i++)
+        teardown(&f[i]);
+    CHECK(ossl_bytes == base);
+}
+
 int main(void)
 {
+    if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free)) {
+        fprintf(stderr, "CRYPTO_set_mem_functions refused\n");
+        return 2;
+    }
     if (!tls_conn_global_init() || !tls_ctx_global_init() ||
         !make_cert("localhost", &key, &cert) || !make_cert("localhost", &other_key, &other_cert)) {
         fprintf(stderr, "setup failed\n");
@@ -295,6 +385,8 @@ int main(void)
     test_leftover();
     test_failures();
     test_out_of_memory();
+    test_memory(TLS1_3_VERSION);
+    test_memory(TLS1_2_VERSION);
     EVP_PKEY_free(key);
     EVP_PKEY_free(other_key);
     X509_free(cert);
