@@ -23,7 +23,8 @@ test:
 	$(MAKE) check-fuzz
 	$(REBAR) compile
 	$(REBAR) eunit
-	$(REBAR) ct
+	$(REBAR) ct --dir test
+	$(REBAR) ct --dir _build/test/lib/fast_tls/test
 	$(REBAR) dialyzer
 	test/dep_app/check
 
@@ -193,3 +194,33 @@ bench-tls:
 clean:
 	$(REBAR) clean
 	rm -rf _build bench/raw_expat
+
+## XEP-0114 components (doc/components.md). `make example-echo' starts a
+## private ejabberd on loopback (free ports), the echo component of
+## examples/echo_component, prints how to reach it, and stops both on
+## Ctrl-C (EXAMPLE_SECONDS=N: after N seconds). `make load' runs the
+## tutorial's Tsung test on the echo component, stanza vs fast_xml
+## (test/stanza_component_load.erl); LOAD_OPTS e.g. '--users 400 --msgs 100
+## --rounds 3 --think 0.2'. Writes $(LOAD_OUT).
+.PHONY: example-echo load examples-build
+ERLC         ?= erlc
+EXAMPLES_OUT  = _build/examples
+TEST_EBINS    = $(CURDIR)/_build/test/lib/stanza/ebin $(CURDIR)/_build/test/lib/stanza/test $(CURDIR)/$(EXAMPLES_OUT)
+LOAD_OPTS    ?=
+LOAD_OUT     ?= _build/load/load.md
+EXAMPLE_SECONDS ?= 0
+examples-build:
+	$(REBAR) as test compile
+	@mkdir -p $(EXAMPLES_OUT)
+	$(ERLC) -pa _build/test/lib/stanza/ebin -o $(EXAMPLES_OUT) examples/echo_component/echo_component.erl examples/echo_component/echo_example.erl
+
+example-echo:
+	@scripts/ensure-packages load
+	$(MAKE) examples-build
+	EBINS="$(TEST_EBINS)" EXAMPLE_SECONDS=$(EXAMPLE_SECONDS) examples/echo_component/run
+
+load:
+	@scripts/ensure-packages load
+	$(MAKE) examples-build
+	$(ERL) -noshell -pa $(TEST_EBINS) \
+	  -eval 'stanza_component_load:main("--out $(LOAD_OUT) $(foreach e,$(TEST_EBINS),--ebin $(e)) $(LOAD_OPTS)")'

@@ -27,7 +27,7 @@
 
 -export([get_attribute/3, set_attribute/3, remove_attribute/2,
          get_element/2, get_elements/2, get_cdata/1, element/1, element/2,
-         get_ns_as_atom/1]).
+         element/4, get_ns_as_atom/1]).
 
 -type name() :: stanza_xml:name() | atom().
 -type element() :: stanza_xml:element().
@@ -98,6 +98,19 @@ element(Name) ->
 -spec element(name(), name()) -> element().
 element(NS, Name) ->
     {xmlel, name(Name), [{<<"xmlns">>, name(NS)}], []}.
+
+%% @doc A `#xmlel{}' named Name in namespace NS with these attributes and
+%% children, as exmpp_xml:element/4 made one. NS `undefined' (what
+%% get_ns_as_atom/1 gives for no namespace) means no `xmlns' attribute.
+%% Attributes are `{Name, Value}' pairs, each name and value a binary,
+%% string or atom (an integer value too); they come after the `xmlns'.
+-spec element(name() | undefined, name(), [{name(), value()}], [element() | stanza_xml:cdata()]) ->
+          element().
+element(undefined, Name, Attrs, Children) ->
+    {xmlel, name(Name), [{name(K), text(V)} || {K, V} <- Attrs], Children};
+element(NS, Name, Attrs, Children) ->
+    {xmlel, Name1, Attrs1, Children1} = element(undefined, Name, Attrs, Children),
+    {xmlel, Name1, [{<<"xmlns">>, name(NS)} | Attrs1], Children1}.
 
 %% @doc The element's `xmlns' as an existing atom, or `undefined' when it
 %% has none or no such atom exists.

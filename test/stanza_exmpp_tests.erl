@@ -79,3 +79,29 @@ ns_as_atom_test_() ->
      ?_assertError(badarg, binary_to_existing_atom(Fresh, utf8)),
      ?_assertEqual('jabber:client',
                    stanza_exmpp:get_ns_as_atom({xmlelement, "a", [{"xmlns", "jabber:client"}], []}))].
+
+%% exmpp_xml:element/4: namespace first, attributes after it; `undefined'
+%% (what get_ns_as_atom/1 gives for none) means no xmlns.
+element4_test_() ->
+    [?_assertEqual({xmlel, <<"query">>, [{<<"xmlns">>, <<"urn:x">>}, {<<"node">>, <<"n">>}],
+                    [{xmlcdata, <<"t">>}]},
+                   stanza_exmpp:element('urn:x', 'query', [{node, "n"}], [{xmlcdata, <<"t">>}])),
+     ?_assertEqual({xmlel, <<"r">>, [{<<"k">>, <<"3">>}], []},
+                   stanza_exmpp:element(undefined, <<"r">>, [{<<"k">>, 3}], [])),
+     ?_assertEqual(<<"<query xmlns='urn:x'><response xmlns='urn:x'>ok</response></query>">>,
+                   stanza_xml:element_to_binary(
+                     stanza_exmpp:element(<<"urn:x">>, query, [],
+                                          [stanza_exmpp:element("urn:x", response, [],
+                                                                [{xmlcdata, <<"ok">>}])])))].
+
+%% get_ns_as_atom/1 reads atoms, never makes one, on every element form.
+get_ns_as_atom_forms_test_() ->
+    Fresh = <<"urn:stanza:never-an-atom-", (integer_to_binary(erlang:unique_integer([positive])))/binary>>,
+    Count = erlang:system_info(atom_count),
+    [?_assertEqual('jabber:iq:roster', stanza_exmpp:get_ns_as_atom(stanza_exmpp:get_element(?IQ, query))),
+     ?_assertEqual('jabber:iq:roster',
+                   stanza_exmpp:get_ns_as_atom({xmlelement, "query", [{"xmlns", "jabber:iq:roster"}], []})),
+     ?_assertEqual(undefined, stanza_exmpp:get_ns_as_atom({xmlel, <<"q">>, [{<<"xmlns">>, Fresh}], []})),
+     ?_assertEqual(undefined, stanza_exmpp:get_ns_as_atom({xmlelement, "q", [{"xmlns", binary_to_list(Fresh)}], []})),
+     ?_assertEqual(undefined, stanza_exmpp:get_ns_as_atom({xmlel, <<"q">>, [], []})),
+     ?_test(?assert(erlang:system_info(atom_count) - Count < 5))].
