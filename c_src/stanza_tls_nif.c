@@ -7,8 +7,10 @@
  * connection (a mutex and a tls_conn). The Erlang side owns the socket:
  * every call takes the bytes the peer sent and returns the bytes to send.
  *
- * Scheduling. Handshake steps run on a dirty CPU scheduler: a server's
- * RSA-2048 signature alone takes about 1 ms here. Data calls run on
+ * Scheduling. A server with an RSA key runs its handshake steps on a
+ * dirty CPU scheduler: the RSA-2048 signature alone takes about 1 ms
+ * here. Other steps stay on the normal scheduler (ECDSA, X25519/P-256
+ * only, see tls_ctx.h) and are measured with the rest. Data calls run on
  * normal schedulers and are bounded: recv decrypts at most READ_BUDGET
  * bytes of plaintext per call (it says `more' when there is more), and
  * the Erlang side hands send at most MAX_SEND bytes per call. Each call's
@@ -44,7 +46,7 @@
 /* Longest file name, host name or cipher string accepted. */
 #define MAX_STRING 4096
 
-enum call_kind { CALL_HANDSHAKE, CALL_DATA, CALL_OTHER, CALL_KINDS };
+enum call_kind { CALL_HANDSHAKE, CALL_HANDSHAKE_DIRTY, CALL_DATA, CALL_OTHER, CALL_KINDS };
 /* Each kind's longest call by the wall clock and by the calling
  * thread's CPU clock (which leaves out time the OS gave to others). */
 enum { WALL = 0, CPU = 1 };
@@ -68,6 +70,7 @@ typedef struct conn_res {
     module_state *module;
     int live;           /* tls_conn initialised and not yet released */
     int server;
+    int dirty_steps;    /* handshake steps go to a dirty CPU scheduler */
     unsigned char *stash; /* plaintext given back by unread/2 */
     size_t stash_len;
     unsigned char *outq;  /* plaintext queued before the handshake ended */
@@ -80,7 +83,7 @@ static ERL_NIF_TERM am_ok, am_error, am_more, am_closed, am_continue, am_true,
     am_hostname_mismatch, am_tls_error, am_not_established, am_version,
     am_cipher, am_alpn, am_tlsv12, am_tlsv13, am_none, am_peer, am_report,
     am_server, am_verify, am_certfile, am_keyfile, am_cafile, am_ciphers,
-    am_ciphersuites, am_min_version, am_max_version, am_tickets, am_handshake,
+    am_ciphersuites, am_min_version, am_max_version, am_tickets, am_handshake, am_handshake_dirty,
     am_data, am_other, am_self, am_no_peercert, am_enif, am_malloc;
 
 /* ---------------------------------------------------------------------- */
@@ -448,6 +451,12 @@ static ERL_NIF_TERM conn_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         return enif_make_tuple2(env, am_error, am_enomem);
     }
     r->live = 1;
+    /* A server that signs with RSA spends about a millisecond in one
+     * step: its steps up to the signature run on a dirty scheduler
+     * (tls_conn_signed says when that is behind). Every other step (ECDSA
+     * signing, X25519 or P-256, verifying a chain) takes well under a
+     * millisecond and stays here, sparing two thread switches a step. */
+    r->dirty_steps = server && tls_ctx_slow_sign(c->ctx);
     atomic_fetch_add(&m->live_conns, 1);
     if (!server && session.size) {
         const unsigned char *p = session.data;
@@ -463,11 +472,34 @@ static ERL_NIF_TERM conn_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     return t;
 }
 
-/* handshake(Conn, In) -> {ok, Out} | {continue, Out} | {error, Reason,
- * Out}. Dirty CPU. */
-static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+static ERL_NIF_TERM handshake_step(ErlNifEnv *env, const ERL_NIF_TERM argv[],
+                                   enum call_kind kind);
+
+static ERL_NIF_TERM handshake_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
+    return handshake_step(env, argv, CALL_HANDSHAKE_DIRTY);
+}
+
+/* handshake(Conn, In) -> {ok, Out} | {continue, Out} | {error, Reason,
+ * Out}. Rescheduled on a dirty CPU scheduler for an RSA server. */
+static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    conn_res *r;
+    if (argc == 2 && get_conn(env, argv[0], &r) && r->dirty_steps) {
+        enif_mutex_lock(r->lock);
+        int before_signing = r->live && !tls_conn_signed(r->conn);
+        enif_mutex_unlock(r->lock);
+        if (before_signing)
+            return enif_schedule_nif(env, "handshake", ERL_NIF_DIRTY_JOB_CPU_BOUND,
+                                     handshake_dirty, argc, argv);
+    }
+    return handshake_step(env, argv, CALL_HANDSHAKE);
+}
+
+static ERL_NIF_TERM handshake_step(ErlNifEnv *env, const ERL_NIF_TERM argv[],
+                                   enum call_kind kind)
+{
     call_clock start = start_call(enif_priv_data(env));
     conn_res *r;
     ErlNifBinary in;
@@ -497,7 +529,7 @@ static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
             result = enif_make_tuple3(env, am_error, failure_term(env, r), o);
     }
     enif_mutex_unlock(r->lock);
-    note_call(r->module, CALL_HANDSHAKE, start);
+    note_call(r->module, kind, start);
     return result;
 }
 
@@ -859,7 +891,7 @@ static ERL_NIF_TERM timing(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     return am_ok;
 }
 
-/* max_call_ns(handshake | data | other) -> {Wall, Cpu}: the longest call
+/* max_call_ns(handshake | handshake_dirty | data | other) -> {Wall, Cpu}: the longest call
  * so far by each clock, in ns; reset to 0 by the same call. */
 static ERL_NIF_TERM max_call_ns(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
@@ -868,6 +900,8 @@ static ERL_NIF_TERM max_call_ns(ErlNifEnv *env, int argc, const ERL_NIF_TERM arg
     enum call_kind k;
     if (argv[0] == am_handshake)
         k = CALL_HANDSHAKE;
+    else if (argv[0] == am_handshake_dirty)
+        k = CALL_HANDSHAKE_DIRTY;
     else if (argv[0] == am_data)
         k = CALL_DATA;
     else if (argv[0] == am_other)
@@ -960,6 +994,7 @@ static void make_atoms(ErlNifEnv *env)
     am_ciphers = atom(env, "ciphers"); am_ciphersuites = atom(env, "ciphersuites");
     am_min_version = atom(env, "min_version"); am_max_version = atom(env, "max_version");
     am_tickets = atom(env, "tickets"); am_handshake = atom(env, "handshake");
+    am_handshake_dirty = atom(env, "handshake_dirty");
     am_data = atom(env, "data"); am_other = atom(env, "other"); am_self = atom(env, "self");
     am_no_peercert = atom(env, "no_peercert"); am_enif = atom(env, "enif");
     am_malloc = atom(env, "malloc");
@@ -1000,7 +1035,7 @@ static ErlNifFunc nif_funcs[] = {
     {"ctx_new", 1, ctx_new, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"ctx_add_sni", 3, ctx_add_sni, 0},
     {"conn_new", 5, conn_new, 0},
-    {"handshake", 2, handshake, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"handshake", 2, handshake, 0},
     {"recv", 2, recv, 0},
     {"send", 2, send_nif, 0},
     {"close", 1, close_nif, 0},

@@ -23,6 +23,8 @@ struct tls_conn {
     int failed;
     tls_failure failure;
     int alert_received; /* fatal alert code + 1, 0 if none */
+    int signed_flight;  /* a server wrote its CertificateVerify or
+                           ServerKeyExchange: its costly step is past */
 
     /* The input being consumed by the current call: either the caller's
      * buffer (borrowed) or `pending'. */
@@ -212,6 +214,23 @@ static void info_callback(const SSL *ssl, int where, int ret)
     }
 }
 
+/* Watches a server's outgoing handshake messages until it has signed,
+ * then stops watching. */
+static void msg_callback(int write_p, int version, int content_type, const void *buf,
+                         size_t len, SSL *ssl, void *arg)
+{
+    (void)version, (void)arg;
+    if (!write_p || content_type != SSL3_RT_HANDSHAKE || len == 0)
+        return;
+    int type = ((const unsigned char *)buf)[0];
+    if (type == SSL3_MT_CERTIFICATE_VERIFY || type == SSL3_MT_SERVER_KEY_EXCHANGE) {
+        tls_conn *c = SSL_get_app_data(ssl);
+        if (c)
+            c->signed_flight = 1;
+        SSL_set_msg_callback(ssl, NULL);
+    }
+}
+
 static tls_status fail(tls_conn *c, tls_failure_kind kind)
 {
     c->failed = 1;
@@ -281,6 +300,7 @@ int tls_conn_init(tls_conn *c, SSL_CTX *ctx, int server, const char *host,
     SSL_set_max_cert_list(ssl, MAX_CERT_LIST);
     if (server) {
         SSL_set_accept_state(ssl);
+        SSL_set_msg_callback(ssl, msg_callback);
     } else {
         SSL_set_connect_state(ssl);
         if (host && *host) {
@@ -440,6 +460,11 @@ const tls_failure *tls_conn_failure(const tls_conn *c)
 SSL *tls_conn_ssl(tls_conn *c)
 {
     return c->ssl;
+}
+
+int tls_conn_signed(const tls_conn *c)
+{
+    return c->signed_flight;
 }
 
 int tls_conn_established(const tls_conn *c)

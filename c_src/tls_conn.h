@@ -106,6 +106,10 @@ const tls_failure *tls_conn_failure(const tls_conn *c);
 SSL *tls_conn_ssl(tls_conn *c);
 int tls_conn_established(const tls_conn *c);
 
+/* A server has signed its handshake (CertificateVerify in TLS 1.3,
+ * ServerKeyExchange in 1.2): the step that may be slow is behind it. */
+int tls_conn_signed(const tls_conn *c);
+
 /* The X509_V_ERR_* code OpenSSL recorded (X509_V_OK when verified). */
 long tls_conn_verify_result(tls_conn *c);
 

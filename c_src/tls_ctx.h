@@ -35,9 +35,13 @@ typedef struct tls_ctx_config {
     int tickets;               /* server: issue session tickets */
 } tls_ctx_config;
 
-/* The default TLS 1.2 suites: ECDHE or DHE, AES-GCM or ChaCha20. */
-#define TLS_CTX_DEFAULT_CIPHERS \
-    "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!PSK:!SRP"
+/* The default TLS 1.2 suites: ECDHE, AES-GCM or ChaCha20. No finite-field
+ * DHE: a 2048-bit DH step costs more than a millisecond. */
+#define TLS_CTX_DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!PSK:!SRP"
+/* Key exchange groups: the two fast ones every current client offers. A
+ * peer asking for ffdhe8192 or P-521 would make one handshake step cost
+ * tens of milliseconds. */
+#define TLS_CTX_GROUPS "X25519:P-256"
 
 /* Once per process. */
 int tls_ctx_global_init(void);
@@ -52,5 +56,9 @@ int tls_ctx_add_sni(SSL_CTX *base, const char *name, SSL_CTX *named);
 /* Whether the base context has a certificate of its own (a server with
  * only SNI certificates refuses clients naming none of them). */
 int tls_ctx_has_cert(SSL_CTX *ctx);
+
+/* Whether a server step may sign with a slow key (RSA, DSA: anything but
+ * ECDSA or EdDSA), this context's or an SNI context's. */
+int tls_ctx_slow_sign(SSL_CTX *ctx);
 
 #endif

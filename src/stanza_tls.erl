@@ -93,7 +93,13 @@ new(Role, Socket, Opts, CheckHost) ->
     end.
 
 host(client, #{server_name := Name}, _) ->
-    try {ok, iolist_to_binary(Name)}
+    try iolist_to_binary(Name) of
+        Host when byte_size(Host) > 0, byte_size(Host) < 256 ->
+            case binary:match(Host, <<0>>) of
+                nomatch -> {ok, Host};
+                _ -> {error, {bad_option, server_name}}
+            end;
+        _ -> {error, {bad_option, server_name}}
     catch error:badarg -> {error, {bad_option, server_name}}
     end;
 host(client, _, true) -> {error, {bad_option, server_name}};

@@ -117,7 +117,7 @@ queue(_Conn, _Plain) ->
 live() ->
     erlang:nif_error(nif_not_loaded).
 
--spec max_call_ns(handshake | data | other) ->
+-spec max_call_ns(handshake | handshake_dirty | data | other) ->
           {Wall :: non_neg_integer(), Cpu :: non_neg_integer()}.
 max_call_ns(_Kind) ->
     erlang:nif_error(nif_not_loaded).

@@ -73,7 +73,8 @@ client_opts(Config) ->
     #{server_name => "localhost", cafile => maps:get(cafile, certs(Config))}.
 
 listen() ->
-    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {ip, ?LOCAL}, {reuseaddr, true}]),
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {ip, ?LOCAL}, {reuseaddr, true},
+                                 {backlog, 128}]),
     {ok, Port} = inet:port(L),
     {L, Port}.
 
@@ -298,6 +299,7 @@ server_name_required(Config) ->
 bad_options(Config) ->
     {L, Port} = listen(),
     Bad = [#{verify => maybe}, #{versions => ['tlsv1.1']}, #{alpn => [<<>>]},
+           #{server_name => binary:copy(<<"a">>, 300)}, #{server_name => <<"a", 0, "b">>},
            #{certfile => "/nonexistent/cert.pem"}, #{ciphers => "NOPE-NOTHING"}],
     [begin
          S = tcp_connect(Port),
