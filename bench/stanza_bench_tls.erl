@@ -162,9 +162,10 @@ sched_table(Certs, #{runs := Runs}) ->
       notes => ["long_schedule: the longest hold of 1 ms or more that erlang:system_monitor "
                 "reported (0: none reached 1 ms). NIF columns: stanza_tls's longest call by its "
                 "own clocks (wall, and the scheduler thread's CPU time, which leaves out time "
-                "the OS gave to other processes on this shared machine). A server with an RSA "
-                "key runs its handshake steps on dirty CPU schedulers (dirty columns); every "
-                "other call, handshake steps included, is in the normal columns.",
+                "the OS gave to other processes on this shared machine). The handshake steps "
+                "that sign, verify or agree on keys run on dirty CPU schedulers (dirty "
+                "columns); every other call, the other handshake steps included, is in the "
+                "normal columns.",
                 "Handshakes: TLS 1.3, RSA-2048 (the costliest signature); bulk: 64 KB writes.",
                 "Goal: no NIF call over 1 ms on a normal scheduler."]}.
 

@@ -7,10 +7,10 @@
  * connection (a mutex and a tls_conn). The Erlang side owns the socket:
  * every call takes the bytes the peer sent and returns the bytes to send.
  *
- * Scheduling. A server with an RSA key runs its handshake steps on a
- * dirty CPU scheduler: the RSA-2048 signature alone takes about 1 ms
- * here. Other steps stay on the normal scheduler (ECDSA, X25519/P-256
- * only, see tls_ctx.h) and are measured with the rest. Data calls run on
+ * Scheduling. The handshake steps that sign, verify a chain or agree on
+ * keys run on a dirty CPU scheduler (see handshake/2): they take up to
+ * about a millisecond of CPU here (RSA-2048 signing, OpenSSL 3's
+ * certificate decoding). The others stay on the normal scheduler. Data calls run on
  * normal schedulers and are bounded: recv decrypts at most READ_BUDGET
  * bytes of plaintext per call (it says `more' when there is more), and
  * the Erlang side hands send at most MAX_SEND bytes per call. Each call's
@@ -70,7 +70,6 @@ typedef struct conn_res {
     module_state *module;
     int live;           /* tls_conn initialised and not yet released */
     int server;
-    int dirty_steps;    /* handshake steps go to a dirty CPU scheduler */
     unsigned char *stash; /* plaintext given back by unread/2 */
     size_t stash_len;
     unsigned char *outq;  /* plaintext queued before the handshake ended */
@@ -451,12 +450,6 @@ static ERL_NIF_TERM conn_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         return enif_make_tuple2(env, am_error, am_enomem);
     }
     r->live = 1;
-    /* A server that signs with RSA spends about a millisecond in one
-     * step: its steps up to the signature run on a dirty scheduler
-     * (tls_conn_signed says when that is behind). Every other step (ECDSA
-     * signing, X25519 or P-256, verifying a chain) takes well under a
-     * millisecond and stays here, sparing two thread switches a step. */
-    r->dirty_steps = server && tls_ctx_slow_sign(c->ctx);
     atomic_fetch_add(&m->live_conns, 1);
     if (!server && session.size) {
         const unsigned char *p = session.data;
@@ -482,15 +475,22 @@ static ERL_NIF_TERM handshake_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM
 }
 
 /* handshake(Conn, In) -> {ok, Out} | {continue, Out} | {error, Reason,
- * Out}. Rescheduled on a dirty CPU scheduler for an RSA server. */
+ * Out}. The steps that do the costly work (measured at 0.3-1.3 ms of CPU
+ * here) are rescheduled on a dirty CPU scheduler: a server's steps until
+ * it has signed (CertificateVerify / ServerKeyExchange), a client's steps
+ * that take the server's flight (chain verification, key agreement).
+ * The rest (a ClientHello, a client's Finished) stay on this scheduler,
+ * which spares two thread switches each. */
 static ERL_NIF_TERM handshake(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     conn_res *r;
-    if (argc == 2 && get_conn(env, argv[0], &r) && r->dirty_steps) {
+    ErlNifBinary in;
+    if (argc == 2 && get_conn(env, argv[0], &r) && enif_inspect_binary(env, argv[1], &in)) {
         enif_mutex_lock(r->lock);
-        int before_signing = r->live && !tls_conn_signed(r->conn);
+        int costly = r->live && (r->server ? !tls_conn_signed(r->conn)
+                                           : in.size > 0 && !tls_conn_established(r->conn));
         enif_mutex_unlock(r->lock);
-        if (before_signing)
+        if (costly)
             return enif_schedule_nif(env, "handshake", ERL_NIF_DIRTY_JOB_CPU_BOUND,
                                      handshake_dirty, argc, argv);
     }

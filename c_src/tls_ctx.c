@@ -28,7 +28,6 @@ typedef struct ctx_extra {
     unsigned char *alpn;
     size_t alpn_len;
     int has_cert;
-    int slow_sign;
     sni_entry *sni;
     size_t sni_len, sni_cap;
 } ctx_extra;
@@ -328,8 +327,6 @@ SSL_CTX *tls_ctx_new(const tls_ctx_config *cfg, char *err, size_t errlen)
             return NULL;
         }
         x->has_cert = 1;
-        int type = EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(ctx));
-        x->slow_sign = type != EVP_PKEY_EC && type != EVP_PKEY_ED25519 && type != EVP_PKEY_ED448;
     }
     if (!set_verify(ctx, cfg, err, errlen)) {
         SSL_CTX_free(ctx);
@@ -360,21 +357,12 @@ int tls_ctx_add_sni(SSL_CTX *base, const char *name, SSL_CTX *named)
         OPENSSL_free(copy);
         return 0;
     }
-    ctx_extra *nx = extra_of(named);
-    if (nx && nx->slow_sign)
-        x->slow_sign = 1;
     x->sni[x->sni_len].name = copy;
     x->sni[x->sni_len].ctx = named;
     x->sni_len++;
     if (x->sni_len == 1)
         SSL_CTX_set_tlsext_servername_callback(base, sni_select);
     return 1;
-}
-
-int tls_ctx_slow_sign(SSL_CTX *ctx)
-{
-    ctx_extra *x = extra_of(ctx);
-    return x && x->slow_sign;
 }
 
 int tls_ctx_has_cert(SSL_CTX *ctx)

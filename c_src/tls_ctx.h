@@ -57,8 +57,4 @@ int tls_ctx_add_sni(SSL_CTX *base, const char *name, SSL_CTX *named);
  * only SNI certificates refuses clients naming none of them). */
 int tls_ctx_has_cert(SSL_CTX *ctx);
 
-/* Whether a server step may sign with a slow key (RSA, DSA: anything but
- * ECDSA or EdDSA), this context's or an SNI context's. */
-int tls_ctx_slow_sign(SSL_CTX *ctx);
-
 #endif
