@@ -406,7 +406,7 @@ client_hello(Config) ->
 %% Many connections opened and dropped at every stage; the counter must
 %% come back down (end_per_testcase).
 churn(Config) ->
-    N = list_to_integer(os:getenv("STANZA_TLS_CHURN", "600")),
+    N = list_to_integer(os:getenv("STANZA_TLS_CHURN", "10000")),
     {Pid, Port} = tls_server((server_opts(Config))#{timeout => 2000}, N),
     Hello = client_hello(Config),
     [begin
