@@ -31,6 +31,7 @@ test:
 	$(REBAR) compile
 	$(REBAR) eunit
 	$(REBAR) ct --dir test
+	$(REBAR) ct --dir _build/test/lib/fast_tls/test
 	$(MAKE) dialyzer
 	test/dep_app/check
 
@@ -99,6 +100,17 @@ bench-jid:
 	@scripts/ensure-packages bench
 	$(REBAR) as bench compile
 	$(ERL) -noshell -pa $(BENCH_EBIN) -eval 'stanza_bench_jid:run(#{}), halt().'
+## TLS (issue 13): the TLS core alone (tls_conn, tls_ctx; test/c/tls_test.c)
+## under ASan+UBSan, then under valgrind; part of check-c.
+TLS_TEST_SRC = test/c/tls_test.c c_src/tls_conn.c c_src/tls_ctx.c
+.PHONY: check-c-tls
+check-c: check-c-tls
+check-c-tls:
+	@mkdir -p _build/c
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/tls_test_asan $(TLS_TEST_SRC) -lssl -lcrypto
+	_build/c/tls_test_asan
+	$(CC) $(C_TEST_FLAGS) -o _build/c/tls_test $(TLS_TEST_SRC) -lssl -lcrypto
+	$(VALGRIND) _build/c/tls_test
 
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
@@ -107,7 +119,7 @@ bench-jid:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena fuzz_jid
+FUZZ_HARNESSES     ?= fuzz_core fuzz_serialize fuzz_dedup fuzz_tracker fuzz_arena fuzz_jid fuzz_tls
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -117,9 +129,10 @@ FUZZ_SRC_fuzz_dedup     = c_src/dedup_table.c
 FUZZ_SRC_fuzz_tracker   = c_src/request_tracker.c c_src/siphash.c
 FUZZ_SRC_fuzz_arena     = c_src/block_arena.c
 FUZZ_SRC_fuzz_jid       = c_src/stringprep.c c_src/jid.c
+FUZZ_SRC_fuzz_tls       = c_src/tls_conn.c c_src/tls_ctx.c -lssl -lcrypto
 FUZZ_BINS = $(addprefix _build/fuzz/,$(FUZZ_HARNESSES))
 
-_build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h c_src/*.c c_src/*.h
+_build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_support.h test/c/tls_pair.h c_src/*.c c_src/*.h
 	@mkdir -p _build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(EXPAT_DEFERRAL) -o $@ $< $(FUZZ_SRC_fuzz_$*)
 
@@ -208,6 +221,19 @@ bench: bench/raw_expat
 bench/raw_expat: bench/raw_expat.c
 	@scripts/ensure-packages build
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(EXPAT_DEFERRAL) -o $@ $< -lexpat
+
+## TLS benchmark (issue 13): bench/stanza_bench_tls.erl alone, in fresh
+## peer nodes (stanza_tls, Debian's fast_tls, OTP ssl, gen_tcp). Prints
+## the tables and writes them to $(BENCH_TLS_OUT). BENCH_TLS_OPTS is a map,
+## e.g. '#{runs => 5, idle => 1000}'.
+BENCH_TLS_OPTS ?= \#{}
+BENCH_TLS_OUT  ?= _build/bench/tls.md
+.PHONY: bench-tls
+bench-tls:
+	@scripts/ensure-packages bench
+	$(REBAR) as bench compile
+	$(ERL) -noshell -pa $(BENCH_EBIN) \
+	  -eval 'stanza_bench_tls:main("$(BENCH_TLS_OUT)", $(BENCH_TLS_OPTS))'
 
 clean:
 	$(REBAR) clean
