@@ -28,8 +28,12 @@
 %% <li>`serializer': element to bytes (stanza_bench_xml);</li>
 %% <li>`ids': ids, duplicate suppression and request tracking against ETS
 %%   (stanza_bench_ids);</li>
-%% <li>`tls', `jid': registered for stanza_bench_tls and stanza_bench_jid,
-%%   reported as not built until those modules exist.</li>
+%% <li>`tls': stanza_tls against fast_tls, OTP ssl and gen_tcp
+%%   (stanza_bench_tls);</li>
+%% <li>`jid': stringprep and JIDs against fast_stringprep
+%%   (stanza_bench_jid);</li>
+%% <li>`client': IQ round trips through a private ejabberd
+%%   (stanza_bench_client).</li>
 %% </ul>
 %% The report ends with the goals of issue 15 as `met' / `NOT met' lines
 %% (stanza_bench_goals). A section module's contract is in registry/0.
@@ -78,8 +82,7 @@
 %% (`builtin': measured here, its data feeding the headline) or a module
 %% of bench/ exporting tables/1, which takes the benchmark's options and
 %% returns stanza_bench_report tables, printing one progress line per row
-%% on standard error. A registered module that is not built here (another
-%% area's section not merged yet) is reported as missing; the run goes on.
+%% on standard error.
 
 -spec registry() -> [{section(), builtin | module()}].
 registry() ->
@@ -254,18 +257,9 @@ section(chunking, _Ctx, #{runs := Runs}) ->
 section(Name, _Ctx, Opts) ->
     {Name, Module} = lists:keyfind(Name, 1, registry()),
     progress("~n~ts (~ts)~n", [Name, Module]),
-    case code:ensure_loaded(Module) of
-        {module, Module} ->
-            Own = maps:get(Name, maps:get(section_opts, Opts, #{}), #{}),
-            Tables = Module:tables(maps:merge(maps:without([sections, out, section_opts],
-                                                           Opts), Own)),
-            #{tables => Tables, text => [], data => Tables};
-        {error, _} ->
-            Text = flat("Section ~ts: ~ts is not built here (not merged yet?); "
-                        "skipped.~n", [Name, Module]),
-            progress("~ts", [Text]),
-            #{tables => [], text => Text, data => []}
-    end.
+    Own = maps:get(Name, maps:get(section_opts, Opts, #{}), #{}),
+    Tables = Module:tables(maps:merge(maps:without([sections, out, section_opts], Opts), Own)),
+    #{tables => Tables, text => [], data => Tables}.
 
 simple(Table) ->
     #{tables => [Table], text => [], data => Table}.

@@ -247,8 +247,7 @@ handle_info({stanza_timeout, TrackerId, Key}, #state{tracker = T} = S) ->
     end;
 handle_info({delayed, in, El}, S) ->
     {noreply, deliver(El, S)};
-handle_info({delayed, out, Bytes}, #state{session = undefined} = S) ->
-    _ = Bytes,
+handle_info({delayed, out, _Bytes}, #state{session = undefined} = S) ->
     {noreply, S};
 handle_info({delayed, out, Bytes}, S) ->
     {noreply, write(Bytes, S)};
@@ -322,8 +321,7 @@ schedule_reconnect(#state{attempt = N} = S) ->
     bump(reconnect_attempts, S#state{attempt = N + 1}).
 
 notify(Event, #state{subscribers = Subs}) ->
-    [Pid ! {stanza_client, self(), Event} || Pid <- Subs],
-    ok.
+    lists:foreach(fun(Pid) -> Pid ! {stanza_client, self(), Event} end, Subs).
 
 %%====================================================================
 %% Outbound
@@ -351,17 +349,18 @@ write(Bytes, #state{session = #{transport := T}} = S) ->
 %% Inbound
 %%====================================================================
 
-received(Data, #state{session = #{transport := T, parser := P}} = S) ->
+received(Data, #state{session = #{parser := P}} = S) ->
     case stanza_stream:parse(P, Data) of
         {ok, Events} ->
             S1 = lists:foldl(fun event/2, S, Events),
-            case S1#state.session of
-                undefined -> ok;
-                #{transport := T1} -> _ = stanza_client_transport:activate(T1)
-            end,
+            %% A failed activation means the socket is going: its
+            %% tcp_closed (or error) message follows.
+            _ = case S1#state.session of
+                    undefined -> ok;
+                    #{transport := T1} -> stanza_client_transport:activate(T1)
+                end,
             {noreply, S1};
         {error, Reason} ->
-            _ = T,
             {noreply, disconnected({xml, Reason}, S)}
     end.
 

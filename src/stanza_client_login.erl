@@ -23,12 +23,15 @@
 -define(NS_STANZAS, <<"urn:ietf:params:xml:ns:xmpp-stanzas">>).
 -define(NS_STREAMS, <<"urn:ietf:params:xml:ns:xmpp-streams">>).
 
+%% The client's options (stanza_client_config); those not used here are
+%% allowed and ignored.
 -type options() :: #{host := inet:hostname() | inet:ip_address(),
                      port := inet:port_number(), domain := binary(),
                      user := binary(), password := binary(), resource := binary(),
                      starttls := required | optional | never, tls := map(),
                      timeout := timeout(), max_stanza_size := pos_integer() | infinity,
-                     legacy_auth := boolean(), channel_binding := boolean()}.
+                     legacy_auth := boolean(), channel_binding := boolean(),
+                     atom() => term()}.
 -type session() :: #{transport := stanza_client_transport:transport(),
                      parser := stanza_stream:parser(), jid := binary(),
                      mechanism := binary()}.
@@ -46,9 +49,7 @@ login(#{host := Host, port := Port, timeout := Timeout} = Opts) ->
             {ok, Parser} = stanza_stream:new(#{format => xmlel,
                                                max_stanza_size => maps:get(max_stanza_size, Opts)}),
             Ctx = #ctx{transport = Transport, parser = Parser, deadline = Deadline, opts = Opts},
-            try negotiate(Ctx) of
-                {ok, Session} -> {ok, Session};
-                {error, _} = Error -> abort(Ctx, Error)
+            try negotiate(Ctx)
             catch throw:{login_failed, Ctx1, Reason} -> abort(Ctx1, {error, Reason})
             end;
         {error, _} = Error ->
@@ -63,12 +64,19 @@ abort(#ctx{transport = T, parser = P}, Error) ->
 negotiate(Ctx0) ->
     {Ctx1, Features1} = open_stream(Ctx0),
     {Ctx2, Features2} = maybe_starttls(Ctx1, Features1),
-    {Ctx3, Mechanism} = authenticate(Ctx2, Features2),
-    {Ctx4, Features4} = open_stream(restart(Ctx3)),
-    {Ctx5, Jid} = bind(Ctx4, Features4),
-    Ctx6 = maybe_session(Ctx5, Features4),
-    {ok, #{transport => Ctx6#ctx.transport, parser => Ctx6#ctx.parser, jid => Jid,
-           mechanism => Mechanism}}.
+    case authenticate(Ctx2, Features2) of
+        {Ctx3, <<"jabber:iq:auth">> = Mechanism} ->
+            %% XEP-0078 binds the resource itself, on the same stream.
+            #ctx{opts = #{user := U, domain := D, resource := R}} = Ctx3,
+            session_of(Ctx3, <<U/binary, "@", D/binary, "/", R/binary>>, Mechanism);
+        {Ctx3, Mechanism} ->
+            {Ctx4, Features4} = open_stream(restart(Ctx3)),
+            {Ctx5, Jid} = bind(Ctx4, Features4),
+            session_of(maybe_session(Ctx5, Features4), Jid, Mechanism)
+    end.
+
+session_of(#ctx{transport = T, parser = P}, Jid, Mechanism) ->
+    {ok, #{transport => T, parser => P, jid => Jid, mechanism => Mechanism}}.
 
 %%--------------------------------------------------------------------
 %% Stream header and features
@@ -134,9 +142,9 @@ authenticate(#ctx{transport = T, opts = Opts} = Ctx, Features) ->
     PlainOk = IsTls andalso lists:member(<<"PLAIN">>, Offered),
     case {Usable, PlainOk, maps:get(legacy_auth, Opts)} of
         {[{Name, Hash, Kind} | _], _, _} ->
-            scram(Ctx, Name, Hash, cb_for(Kind, Binding, Offered)), {Ctx, Name};
-        {[], true, _} -> plain(Ctx), {Ctx, <<"PLAIN">>};
-        {[], false, true} -> legacy_auth(Ctx), {Ctx, <<"jabber:iq:auth">>};
+            {scram(Ctx, Name, Hash, cb_for(Kind, Binding, Offered)), Name};
+        {[], true, _} -> {plain(Ctx), <<"PLAIN">>};
+        {[], false, true} -> {legacy_auth(Ctx), <<"jabber:iq:auth">>};
         {[], false, false} -> fail(Ctx, {no_mechanism, Offered})
     end.
 
@@ -182,7 +190,7 @@ scram_success(Ctx, S2) ->
     case next_element(Ctx) of
         {Ctx1, #xmlel{name = <<"success">>} = S} ->
             case stanza_scram:verify_server_final(S2, decode64(Ctx1, S)) of
-                ok -> ok;
+                ok -> Ctx1;
                 {error, Reason} -> fail(Ctx1, {scram, Reason})
             end;
         {Ctx1, Other} -> sasl_failure(Ctx1, Other)
@@ -192,7 +200,7 @@ plain(#ctx{opts = #{user := User, password := Password}} = Ctx) ->
     send(Ctx, sasl(<<"auth">>, [{<<"mechanism">>, <<"PLAIN">>}],
                    <<0, User/binary, 0, Password/binary>>)),
     case next_element(Ctx) of
-        {_, #xmlel{name = <<"success">>}} -> ok;
+        {Ctx1, #xmlel{name = <<"success">>}} -> Ctx1;
         {Ctx1, Other} -> sasl_failure(Ctx1, Other)
     end.
 
@@ -206,6 +214,7 @@ decode64(Ctx, El) ->
     catch error:_ -> fail(Ctx, {sasl, bad_base64})
     end.
 
+-spec sasl_failure(#ctx{}, term()) -> no_return().
 sasl_failure(Ctx, #xmlel{name = <<"failure">>, children = Children}) ->
     Condition = case [N || #xmlel{name = N} <- Children, N =/= <<"text">>] of
                     [N | _] -> binary_to_atom(condition(N));
@@ -225,7 +234,8 @@ legacy_auth(#ctx{transport = T, opts = #{user := U, password := P, resource := R
     send(Ctx, stanza_xml:element_to_binary(
                 #xmlel{name = <<"iq">>, attrs = [{<<"type">>, <<"set">>}, {<<"id">>, <<"auth">>}],
                        children = [Query]})),
-    expect_result(Ctx, legacy_auth).
+    {Ctx1, _} = expect_result(Ctx, legacy_auth),
+    Ctx1.
 
 %%--------------------------------------------------------------------
 %% Resource binding and session

@@ -191,7 +191,8 @@ disconnect_fails_waiters_at_once(Config) ->
                                   Self ! {out, self(), stanza_client:send_wait_iq(
                                                         Cn, "get", "", "peer@localhost/r", [])}
                           end) || _ <- lists:seq(1, 100)],
-    wait_until(fun() -> maps:get(waiting, stanza_client:stats(Cn)) =:= 100 end),
+    stanza_client_test:wait_until(fun() -> maps:get(waiting, stanza_client:stats(Cn)) =:= 100 end,
+                                  5000),
     T0 = erlang:monotonic_time(millisecond),
     ok = stanza_fake_xmpp:drop_connections(?config(server, Config)),
     Outcomes = [receive {out, P, R} -> R after 5000 -> none end || P <- Waiters],
@@ -210,7 +211,8 @@ reconnects_and_keeps_exchanges(Config) ->
     receive {stanza_client, Cn, disconnected} -> ok after 5000 -> error(no_disconnect) end,
     receive {stanza_client, Cn, connected} -> ok after 10000 -> error(no_reconnect) end,
     ?assertMatch({ok, _}, stanza_client:send_wait_iq(Cn, "get", "", "peer@localhost/r", [])),
-    wait_until(fun() -> stanza_fake_xmpp:sessions(?config(server, Config)) =:= 1 end),
+    stanza_client_test:wait_until(
+      fun() -> stanza_fake_xmpp:sessions(?config(server, Config)) =:= 1 end, 5000),
     ok = stanza_fake_xmpp:push(?config(server, Config),
                                <<"<iq type='set' id='r1' from='bar@localhost/x'/>">>),
     ?assertMatch({xmlelement, "iq", _, _}, packet()),
@@ -246,18 +248,8 @@ random_faults_one_outcome_each(Config) ->
     Inspector = {stanza_random_inspector, #{seed => 1234, drop => 0.1, delay => 0.1,
                                             duplicate => 0.1, max_delay_ms => 200}},
     {ok, Cn} = stanza_client:start_link(config(Config, [{inspector, Inspector}])),
-    Self = self(),
-    Pids = [spawn_link(fun() ->
-                               R = stanza_client:send_wait_iq(Cn, "get", "", "peer@localhost/r",
-                                                              [], 1500),
-                               Self ! {out, self(), R},
-                               receive after 2000 -> ok end,
-                               Self ! {quiet, self(), flush()}
-                       end) || _ <- lists:seq(1, 300)],
-    Outcomes = [receive {out, P, R} -> R after 10000 -> none end || P <- Pids],
-    Extra = [receive {quiet, P, M} -> M after 10000 -> none end || P <- Pids],
-    ?assertEqual([], [O || O <- Outcomes, element(1, O) =/= ok, O =/= {error, timeout}]),
-    ?assertEqual(lists:duplicate(300, []), Extra),
+    Outcomes = stanza_client_test:requests_with_outcomes(Cn, "peer@localhost/r", 300, 1500,
+                                                         10000),
     #{inspector := Counts, waiting := 0} = stanza_client:stats(Cn),
     ct:pal("outcomes: ~p ok, ~p timeout; inspector ~p",
            [length([ok || {ok, _} <- Outcomes]), length([t || {error, timeout} <- Outcomes]),
@@ -288,14 +280,3 @@ bad_arguments(Config) ->
 
 packet() ->
     receive {packet, P} -> P after 5000 -> error(no_packet) end.
-
-flush() ->
-    receive M -> [M | flush()] after 0 -> [] end.
-
-wait_until(F) -> wait_until(F, 100).
-wait_until(F, 0) -> ?assert(F());
-wait_until(F, N) ->
-    case F() of
-        true -> ok;
-        false -> timer:sleep(50), wait_until(F, N - 1)
-    end.

@@ -147,18 +147,8 @@ random_faults(Config) ->
     Inspector = {stanza_random_inspector, #{seed => 99, drop => 0.1, delay => 0.1,
                                             duplicate => 0.1, max_delay_ms => 300}},
     {ok, Cn} = stanza_client:start_link(config(Config, "foo", "bar", [{inspector, Inspector}])),
-    Self = self(),
-    Pids = [spawn_link(fun() ->
-                               R = stanza_client:send_wait_iq(Cn, "get", "", "peer@localhost/peer",
-                                                              [], 2000),
-                               Self ! {out, self(), R},
-                               receive after 2500 -> ok end,
-                               Self ! {quiet, self(), flush()}
-                       end) || _ <- lists:seq(1, 200)],
-    Outcomes = [receive {out, P, R} -> R after 20000 -> none end || P <- Pids],
-    Extra = [receive {quiet, P, M} -> M after 20000 -> none end || P <- Pids],
-    ?assertEqual([], [O || O <- Outcomes, element(1, O) =/= ok, O =/= {error, timeout}]),
-    ?assertEqual(lists:duplicate(200, []), Extra),
+    Outcomes = stanza_client_test:requests_with_outcomes(Cn, "peer@localhost/peer", 200, 2000,
+                                                         20000),
     ct:log("outcomes: ~p ok, ~p timeout; ~p",
            [length([ok || {ok, _} <- Outcomes]), length([t || {error, timeout} <- Outcomes]),
             stanza_client:stats(Cn)]),
@@ -182,7 +172,8 @@ server_stops_mid_flight(Config) ->
                                                         Cn, "get", "", "peer@localhost/peer", [],
                                                         120000)}
                           end) || _ <- lists:seq(1, 50)],
-    wait_until(fun() -> maps:get(waiting, stanza_client:stats(Cn)) =:= 50 end),
+    stanza_client_test:wait_until(fun() -> maps:get(waiting, stanza_client:stats(Cn)) =:= 50 end,
+                                  10000),
     Stopper = spawn_link(fun() -> Self ! {stopped, stanza_ejabberd:stop_server(E)} end),
     receive {stanza_client, Cn, disconnected} -> ok after 30000 -> error(no_disconnect) end,
     T0 = erlang:monotonic_time(millisecond),
@@ -234,16 +225,5 @@ answer(Cn) ->
 attr(Name, {xmlelement, _, Attrs, _}) ->
     proplists:get_value(Name, Attrs).
 
-flush() ->
-    receive M -> [M | flush()] after 0 -> [] end.
-
 flush_events(Cn) ->
     receive {stanza_client, Cn, E} -> [E | flush_events(Cn)] after 0 -> [] end.
-
-wait_until(F) -> wait_until(F, 200).
-wait_until(F, 0) -> ?assert(F());
-wait_until(F, N) ->
-    case F() of
-        true -> ok;
-        false -> timer:sleep(50), wait_until(F, N - 1)
-    end.
