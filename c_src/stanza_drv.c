@@ -497,8 +497,8 @@ static int set_options(port_state *s, const char *buf, ErlDrvSizeT len)
     unsigned element_mode = (unsigned char)buf[2];
     ErlDrvUInt64 max_depth = get_u64(buf + 3);
     ErlDrvUInt64 max_size = get_u64(buf + 11);
-    if (!stz_format_valid(format) || drop > 1 || element_mode > 1 || max_depth == 0 ||
-        max_depth > (ErlDrvUInt64)ULONG_MAX)
+    if (!stz_format_valid(format) || drop > 1 || element_mode > 1 ||
+        max_depth == 0 || max_depth > (ErlDrvUInt64)ULONG_MAX)
         return STATUS_BADARG;
     s->format = (stz_format)format;
     s->options.restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
