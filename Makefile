@@ -112,6 +112,17 @@ check-c-tls:
 	$(CC) $(C_TEST_FLAGS) -o _build/c/tls_test $(TLS_TEST_SRC) -lssl -lcrypto
 	$(VALGRIND) _build/c/tls_test
 
+## Front-end contract (issue 12): what the NIF and the port driver share
+## (c_src/stanza_contract.c, c_src/time_budget.c; test/c/contract_test.c)
+## under ASan+UBSan; part of check-c.
+CONTRACT_TEST_SRC = test/c/contract_test.c c_src/stanza_contract.c c_src/time_budget.c
+.PHONY: check-c-contract
+check-c: check-c-contract
+check-c-contract:
+	@mkdir -p _build/c
+	$(CC) $(C_TEST_FLAGS) $(C_TEST_ASAN) -o _build/c/contract_test_asan $(CONTRACT_TEST_SRC)
+	_build/c/contract_test_asan
+
 ## libFuzzer harnesses for the C cores (test/fuzz/README.md), built with
 ## Debian's clang. `make fuzz` fuzzes each for FUZZ_SECONDS; check-fuzz
 ## (part of `make test`) replays the seeds and every regression input,

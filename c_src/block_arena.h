@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "xml_core.h"
+#include "stz_alloc.h"
 
 typedef struct arena_block arena_block;
 

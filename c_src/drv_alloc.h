@@ -1,5 +1,6 @@
 /*
- * drv_alloc: the allocator the port driver gives xml_core and its builder.
+ * drv_alloc: the allocator the port driver gives xml_core and its builder
+ * (stz_alloc.h; the NIF's counterpart is nif_alloc.h).
  *
  * Everything goes through driver_alloc, so erlang:memory(system) sees it,
  * and is counted in one process-wide total, so a test or an operator can
@@ -9,7 +10,7 @@
 #ifndef STANZA_DRV_ALLOC_H
 #define STANZA_DRV_ALLOC_H
 
-#include "xml_core.h"
+#include "stz_alloc.h"
 
 extern const stz_allocator drv_allocator;
 

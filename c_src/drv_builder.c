@@ -28,7 +28,7 @@
 #define STRING_WORDS 3
 
 void drv_builder_init(drv_builder *b, const drv_atoms *atoms,
-                      drv_format format, const stz_allocator *allocator)
+                      stz_format format, const stz_allocator *allocator)
 {
     memset(b, 0, sizeof *b);
     b->atoms = atoms;
@@ -44,7 +44,7 @@ void drv_builder_free(drv_builder *b)
     b->allocator->free(b->frames);
     b->allocator->free(b->scratch);
     const drv_atoms *atoms = b->atoms;
-    drv_format format = b->format;
+    stz_format format = b->format;
     const stz_allocator *allocator = b->allocator;
     drv_builder_init(b, atoms, format, allocator);
 }
@@ -97,7 +97,7 @@ static int put_bytes(drv_builder *b, const char *s, size_t len, int as_list)
 
 static int put_name(drv_builder *b, const char *s, size_t len)
 {
-    return put_bytes(b, s, len, b->format == DRV_FORMAT_LEGACY);
+    return put_bytes(b, s, len, b->format == STZ_FORMAT_LEGACY);
 }
 
 /* NIL, then LIST n + 1 unless the list is empty. */
@@ -186,7 +186,7 @@ static int on_element_start(void *ctx, const char *name, size_t name_len,
     drv_frame *f = &b->frames[b->depth];
     f->header_start = b->len;
     put2(b, ERL_DRV_ATOM,
-         b->format == DRV_FORMAT_XMLEL ? b->atoms->xmlel
+         b->format == STZ_FORMAT_XMLEL ? b->atoms->xmlel
                                        : b->atoms->xmlelement);
     if (put_name(b, name, name_len) || put_attrs(b, attrs, n))
         return -1;

@@ -37,13 +37,8 @@
 #include <erl_driver.h>
 
 #include "block_arena.h"
+#include "stanza_contract.h"
 #include "xml_core.h"
-
-typedef enum drv_format {
-    DRV_FORMAT_BINARY = 0, /* {xmlelement, <<Name>>, ...}       */
-    DRV_FORMAT_LEGACY = 1, /* ejabberd 2.x: strings, binary text  */
-    DRV_FORMAT_XMLEL = 2   /* {xmlel, <<Name>>, ...}              */
-} drv_format;
 
 typedef struct drv_atoms {
     ErlDrvTermData xmlelement, xmlel, xmlcdata;
@@ -62,7 +57,7 @@ typedef struct drv_frame {
 
 typedef struct drv_builder {
     const drv_atoms *atoms;
-    drv_format format;
+    stz_format format;
     const stz_allocator *allocator;
     block_arena arena;
 
@@ -90,7 +85,7 @@ typedef struct drv_builder {
 } drv_builder;
 
 void drv_builder_init(drv_builder *b, const drv_atoms *atoms,
-                      drv_format format, const stz_allocator *allocator);
+                      stz_format format, const stz_allocator *allocator);
 
 /* The xml_core callbacks over this builder. */
 stz_builder drv_builder_ops(drv_builder *b);

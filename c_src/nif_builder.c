@@ -9,7 +9,7 @@
 #include <string.h>
 
 void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
-                      nif_format format, const ErlNifPid *callback,
+                      stz_format format, const ErlNifPid *callback,
                       env_reaper *reaper)
 {
     memset(b, 0, sizeof *b);
@@ -248,7 +248,7 @@ static int make_bytes(ErlNifEnv *env, const char *s, size_t len,
 static int make_fresh_string(nif_builder *b, ErlNifEnv *env, const char *s,
                              size_t len, ERL_NIF_TERM *out)
 {
-    if (b->format == NIF_FORMAT_LEGACY) {
+    if (b->format == STZ_FORMAT_LEGACY) {
         *out = enif_make_string_len(env, s, len, ERL_NIF_LATIN1);
         return 0;
     }
@@ -262,7 +262,7 @@ static int make_string(nif_builder *b, ErlNifEnv *env, const char *s,
                        size_t len, ERL_NIF_TERM *out)
 {
     term_cache *cache = b->cache;
-    if (!cache || b->format != NIF_FORMAT_LEGACY || len > TERM_CACHE_MAX_LEN)
+    if (!cache || b->format != STZ_FORMAT_LEGACY || len > TERM_CACHE_MAX_LEN)
         return make_fresh_string(b, env, s, len, out);
     if (cache->env != env)
         term_cache_reset(cache, env);
@@ -294,7 +294,7 @@ static int make_attrs(nif_builder *b, ErlNifEnv *env, const stz_attr *attrs,
 
 static ERL_NIF_TERM element_tag(const nif_builder *b)
 {
-    return b->format == NIF_FORMAT_XMLEL ? b->atoms->xmlel
+    return b->format == STZ_FORMAT_XMLEL ? b->atoms->xmlel
                                          : b->atoms->xmlelement;
 }
 

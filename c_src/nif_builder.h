@@ -35,13 +35,8 @@
 
 #include "env_reaper.h"
 #include "term_cache.h"
+#include "stanza_contract.h"
 #include "xml_core.h"
-
-typedef enum nif_format {
-    NIF_FORMAT_BINARY = 0, /* {xmlelement, <<Name>>, ...}       */
-    NIF_FORMAT_LEGACY = 1, /* ejabberd 2.x: strings, binary text  */
-    NIF_FORMAT_XMLEL = 2   /* {xmlel, <<Name>>, ...}              */
-} nif_format;
 
 typedef struct nif_atoms {
     ERL_NIF_TERM xmlelement, xmlel, xmlcdata;
@@ -67,7 +62,7 @@ typedef struct nif_frame {
 
 typedef struct nif_builder {
     const nif_atoms *atoms;
-    nif_format format;
+    stz_format format;
     int push;
     ErlNifPid callback;
     env_reaper *reaper; /* may be NULL: big frees then happen in place */
@@ -97,7 +92,7 @@ typedef struct nif_builder {
 } nif_builder;
 
 void nif_builder_init(nif_builder *b, const nif_atoms *atoms,
-                      nif_format format, const ErlNifPid *callback,
+                      stz_format format, const ErlNifPid *callback,
                       env_reaper *reaper);
 
 /*

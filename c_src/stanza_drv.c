@@ -40,6 +40,8 @@
 #include "drv_alloc.h"
 #include "drv_builder.h"
 #include "grow.h"
+#include "stanza_contract.h"
+#include "time_budget.h"
 #include "xml_core.h"
 
 #define SLICE_BYTES 8192
@@ -72,7 +74,7 @@ typedef struct port_state {
     ErlDrvPort port;
     ErlDrvTermData port_id;
     stz_options options;
-    drv_format format;
+    stz_format format;
     stz_core *core;
     drv_builder builder;
     int configured; /* options may change until the first parse */
@@ -91,10 +93,11 @@ typedef struct port_state {
 } port_state;
 
 static drv_atoms atoms;
-static ErlDrvTermData atom_not_owner, atom_stanza_too_big, atom_too_deep,
-    atom_restricted_xml, atom_not_well_formed, atom_out_of_memory,
-    atom_code, atom_message, atom_line, atom_column, atom_offset;
-static ErlDrvTermData restricted_atoms[4];
+static ErlDrvTermData atom_not_owner;
+/* The names of stanza_contract.h as atoms. */
+static ErlDrvTermData reason_atoms[STZ_ERROR_KINDS];
+static ErlDrvTermData restricted_atoms[STZ_RESTRICTED_KINDS];
+static ErlDrvTermData not_well_formed_keys[STZ_NOT_WELL_FORMED_KEYS];
 static atomic_long live_ports;
 static atomic_int locked_in_memory;
 
@@ -104,73 +107,76 @@ static atomic_int locked_in_memory;
 #define ERROR_WORDS_MAX 40
 
 /* {xmlstreamerror, Reason} as spec words into w (ERROR_WORDS_MAX of
- * them); returns how many. The same terms as the NIF's error_reason. */
+ * them); returns how many. Reason as stanza_contract.h says, the same
+ * terms as the NIF's error_reason. */
 static size_t error_spec(port_state *s, ErlDrvTermData *w)
 {
+    static const char too_big[] = STZ_LEGACY_TOO_BIG;
     const stz_error *e = stz_core_error(s->core);
     size_t n = 0;
 #define PUT(x) (w[n++] = (ErlDrvTermData)(x))
     PUT(ERL_DRV_ATOM);
     PUT(atoms.xmlstreamerror);
-    if (s->format == DRV_FORMAT_LEGACY) {
-        /* ejabberd 2.x's shapes, as legacy_reason in the NIF */
-        if (e->kind == STZ_ERR_TOO_BIG) {
-            static const char too_big[] = "XML stanza is too big";
-            PUT(ERL_DRV_STRING);
-            PUT(too_big);
-            PUT(sizeof too_big - 1);
-        } else {
-            PUT(ERL_DRV_INT);
-            PUT((ErlDrvSInt)(e->code ? e->code : 35));
-            PUT(ERL_DRV_STRING);
-            PUT(e->message);
-            PUT(strlen(e->message));
-            PUT(ERL_DRV_TUPLE);
-            PUT(2);
-        }
-    } else if (e->kind == STZ_ERR_NOT_WELL_FORMED) {
-        s->error_line = e->line;
-        s->error_column = e->column;
-        s->error_offset = e->offset;
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_not_well_formed);
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_code);
+    switch (stz_reason_shape_of(s->format, e)) {
+    case STZ_REASON_LEGACY_TOO_BIG:
+        PUT(ERL_DRV_STRING);
+        PUT(too_big);
+        PUT(sizeof too_big - 1);
+        break;
+    case STZ_REASON_LEGACY_CODE:
         PUT(ERL_DRV_INT);
-        PUT((ErlDrvSInt)e->code);
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_message);
-        PUT(ERL_DRV_BUF2BINARY);
+        PUT((ErlDrvSInt)stz_legacy_code(e));
+        PUT(ERL_DRV_STRING);
         PUT(e->message);
         PUT(strlen(e->message));
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_line);
-        PUT(ERL_DRV_UINT64);
-        PUT(&s->error_line);
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_column);
-        PUT(ERL_DRV_UINT64);
-        PUT(&s->error_column);
-        PUT(ERL_DRV_ATOM);
-        PUT(atom_offset);
-        PUT(ERL_DRV_INT64);
-        PUT(&s->error_offset);
-        PUT(ERL_DRV_MAP);
-        PUT(5);
         PUT(ERL_DRV_TUPLE);
         PUT(2);
-    } else if (e->kind == STZ_ERR_RESTRICTED) {
+        break;
+    case STZ_REASON_ATOM:
         PUT(ERL_DRV_ATOM);
-        PUT(atom_restricted_xml);
+        PUT(reason_atoms[e->kind]);
+        break;
+    case STZ_REASON_RESTRICTED:
+        PUT(ERL_DRV_ATOM);
+        PUT(reason_atoms[STZ_ERR_RESTRICTED]);
         PUT(ERL_DRV_ATOM);
         PUT(restricted_atoms[e->restricted]);
         PUT(ERL_DRV_TUPLE);
         PUT(2);
-    } else {
+        break;
+    case STZ_REASON_NOT_WELL_FORMED:
+        /* The spec points at the numbers: they must outlive the send. */
+        s->error_line = e->line;
+        s->error_column = e->column;
+        s->error_offset = e->offset;
         PUT(ERL_DRV_ATOM);
-        PUT(e->kind == STZ_ERR_TOO_BIG    ? atom_stanza_too_big
-            : e->kind == STZ_ERR_TOO_DEEP ? atom_too_deep
-                                          : atom_out_of_memory);
+        PUT(reason_atoms[STZ_ERR_NOT_WELL_FORMED]);
+        PUT(ERL_DRV_ATOM);
+        PUT(not_well_formed_keys[0]); /* code */
+        PUT(ERL_DRV_INT);
+        PUT((ErlDrvSInt)e->code);
+        PUT(ERL_DRV_ATOM);
+        PUT(not_well_formed_keys[1]); /* message */
+        PUT(ERL_DRV_BUF2BINARY);
+        PUT(e->message);
+        PUT(strlen(e->message));
+        PUT(ERL_DRV_ATOM);
+        PUT(not_well_formed_keys[2]); /* line */
+        PUT(ERL_DRV_UINT64);
+        PUT(&s->error_line);
+        PUT(ERL_DRV_ATOM);
+        PUT(not_well_formed_keys[3]); /* column */
+        PUT(ERL_DRV_UINT64);
+        PUT(&s->error_column);
+        PUT(ERL_DRV_ATOM);
+        PUT(not_well_formed_keys[4]); /* offset */
+        PUT(ERL_DRV_INT64);
+        PUT(&s->error_offset);
+        PUT(ERL_DRV_MAP);
+        PUT(STZ_NOT_WELL_FORMED_KEYS);
+        PUT(ERL_DRV_TUPLE);
+        PUT(2);
+        break;
     }
     PUT(ERL_DRV_TUPLE);
     PUT(2);
@@ -308,21 +314,18 @@ static void feed_slice(port_state *s)
     }
 }
 
-/* Reports the time used since started to the scheduler; true when the
- * callback should give the scheduler back (its slice spent or about 1 ms
- * gone). *reported is the percentage reported so far. */
-static int time_is_up(port_state *s, ErlDrvTime started, int *reported)
+/* time_budget's report, ctx being the port. */
+static int consume_timeslice(void *port, int percent)
 {
-    ErlDrvTime used = erl_drv_monotonic_time(ERL_DRV_NSEC) - started;
-    int percent = (int)(used * 100 / BUDGET_NS);
-    if (percent > 100)
-        percent = 100;
-    int spent = 0;
-    if (percent > *reported) {
-        spent = erl_drv_consume_timeslice(s->port, percent - *reported);
-        *reported = percent;
-    }
-    return spent || used >= BUDGET_NS;
+    return erl_drv_consume_timeslice((ErlDrvPort)port, percent);
+}
+
+/* Reports the time used to the scheduler; true when the callback should
+ * give the scheduler back (its slice spent or about 1 ms gone). */
+static int time_is_up(port_state *s, time_budget *budget)
+{
+    return time_budget_check(budget, erl_drv_monotonic_time(ERL_DRV_NSEC),
+                             consume_timeslice, s->port);
 }
 
 /* Sends what is finished as `more': the owner yields, then continues. */
@@ -343,7 +346,8 @@ static void yield(port_state *s, ErlDrvTime started)
 static void process(port_state *s)
 {
     ErlDrvTime started = erl_drv_monotonic_time(ERL_DRV_NSEC);
-    int reported = 0;
+    time_budget budget;
+    time_budget_start(&budget, BUDGET_NS, started);
     while (s->pending_count > 0) {
         if (stz_core_error(s->core)->kind != STZ_ERR_NONE) {
             add_error_event(s);
@@ -356,7 +360,7 @@ static void process(port_state *s)
             first = 0;
             feed_slice(s);
             if (s->pending[s->pending_head] > 0 &&
-                time_is_up(s, started, &reported)) {
+                time_is_up(s, &budget)) {
                 yield(s, started);
                 return;
             }
@@ -364,12 +368,12 @@ static void process(port_state *s)
         send_fragment_if_big(s);
         send_events(s, 1);
         pop_pending(s);
-        if (s->pending_count > 0 && time_is_up(s, started, &reported)) {
+        if (s->pending_count > 0 && time_is_up(s, &budget)) {
             yield(s, started);
             return;
         }
     }
-    (void)time_is_up(s, started, &reported);
+    (void)time_is_up(s, &budget);
     s->stats.busy_ns +=
         (ErlDrvUInt64)(erl_drv_monotonic_time(ERL_DRV_NSEC) - started);
 }
@@ -396,7 +400,7 @@ static ErlDrvData drv_start(ErlDrvPort port, char *command)
     memset(s, 0, sizeof *s);
     s->port = port;
     s->port_id = driver_mk_port(port);
-    s->format = DRV_FORMAT_BINARY;
+    s->format = STZ_FORMAT_BINARY;
     s->options.max_depth = 1024;
     drv_builder_init(&s->builder, &atoms, s->format, &drv_allocator);
     if (create_core(s)) {
@@ -442,7 +446,7 @@ static int caller_is_owner(port_state *s)
 static void refuse_out_of_memory(port_state *s)
 {
     ErlDrvTermData w[] = {ERL_DRV_ATOM, atoms.xmlstreamerror,
-                          ERL_DRV_ATOM, atom_out_of_memory,
+                          ERL_DRV_ATOM, reason_atoms[STZ_ERR_NO_MEMORY],
                           ERL_DRV_TUPLE, 2};
     (void)drv_builder_add_event(&s->builder, w, sizeof w / sizeof w[0]);
     send_events(s, 1);
@@ -493,10 +497,10 @@ static int set_options(port_state *s, const char *buf, ErlDrvSizeT len)
     unsigned element_mode = (unsigned char)buf[2];
     ErlDrvUInt64 max_depth = get_u64(buf + 3);
     ErlDrvUInt64 max_size = get_u64(buf + 11);
-    if (format > 2 || drop > 1 || element_mode > 1 || max_depth == 0 ||
-        max_depth > (ErlDrvUInt64)ULONG_MAX)
+    if (!stz_format_valid(format) || drop > 1 || element_mode > 1 ||
+        max_depth == 0 || max_depth > (ErlDrvUInt64)ULONG_MAX)
         return STATUS_BADARG;
-    s->format = (drv_format)format;
+    s->format = (stz_format)format;
     s->options.restricted = drop ? STZ_RESTRICTED_DROP : STZ_RESTRICTED_REJECT;
     s->options.element_mode = (int)element_mode;
     s->options.max_depth = (unsigned long)max_depth;
@@ -599,20 +603,12 @@ static int drv_init(void)
     atoms.stanza_fragments = atom("$stanza_fragments");
     atoms.stanza_dropped = atom("$stanza_dropped");
     atom_not_owner = atom("not_owner");
-    atom_stanza_too_big = atom("stanza_too_big");
-    atom_too_deep = atom("too_deep");
-    atom_restricted_xml = atom("restricted_xml");
-    atom_not_well_formed = atom("not_well_formed");
-    atom_out_of_memory = atom("out_of_memory");
-    atom_code = atom("code");
-    atom_message = atom("message");
-    atom_line = atom("line");
-    atom_column = atom("column");
-    atom_offset = atom("offset");
-    restricted_atoms[STZ_RESTRICTED_COMMENT] = atom("comment");
-    restricted_atoms[STZ_RESTRICTED_PI] = atom("processing_instruction");
-    restricted_atoms[STZ_RESTRICTED_DTD] = atom("dtd");
-    restricted_atoms[STZ_RESTRICTED_ENTITY_REF] = atom("entity_reference");
+    for (int k = 0; k < STZ_ERROR_KINDS; k++)
+        reason_atoms[k] = atom(stz_reason_atom_name((stz_error_kind)k));
+    for (int k = 0; k < STZ_RESTRICTED_KINDS; k++)
+        restricted_atoms[k] = atom(stz_restricted_name((stz_restricted_kind)k));
+    for (int k = 0; k < STZ_NOT_WELL_FORMED_KEYS; k++)
+        not_well_formed_keys[k] = atom(stz_not_well_formed_keys[k]);
     atomic_init(&live_ports, 0);
     return 0;
 }

@@ -16,7 +16,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "nif_alloc.h"
 #include "nif_builder.h"
+#include "stanza_contract.h"
+#include "time_budget.h"
 #include "xml_core.h"
 
 /* Bytes per core feed: small enough that one slice stays far below the
@@ -44,23 +47,18 @@ typedef struct parser_res {
     module_state *module;
     int closed;
     ErlNifPid owner;
-    nif_format format;
+    stz_format format;
     stz_core *core;
     nif_builder builder;
 } parser_res;
 
 static nif_atoms atoms;
 static ERL_NIF_TERM atom_ok, atom_moved, atom_error, atom_closed, atom_not_owner,
-    atom_undefined, atom_stanza_too_big, atom_too_deep, atom_restricted_xml,
-    atom_not_well_formed, atom_out_of_memory, atom_code, atom_message,
-    atom_line, atom_column, atom_offset;
-static ERL_NIF_TERM restricted_atoms[4];
-
-static const stz_allocator enif_allocator = {
-    .alloc = enif_alloc,
-    .realloc = enif_realloc,
-    .free = enif_free,
-};
+    atom_undefined, atom_out_of_memory;
+/* The names of stanza_contract.h as atoms. */
+static ERL_NIF_TERM reason_atoms[STZ_ERROR_KINDS];
+static ERL_NIF_TERM restricted_atoms[STZ_RESTRICTED_KINDS];
+static ERL_NIF_TERM not_well_formed_keys[STZ_NOT_WELL_FORMED_KEYS];
 
 /* ---------------------------------------------------------------------- */
 /* Error reasons                                                           */
@@ -77,39 +75,25 @@ static ERL_NIF_TERM make_text(ErlNifEnv *env, const char *s, int as_string)
     return p ? bin : enif_make_list(env, 0);
 }
 
-/* ejabberd 2.x knew only two shapes: the size string, which callers match
- * to answer policy-violation, and {ExpatCode, String}. The errors it had no
- * name for use code 35 (XML_ERROR_ABORTED) with a message that says why. */
-static ERL_NIF_TERM legacy_reason(ErlNifEnv *env, const stz_error *e)
-{
-    if (e->kind == STZ_ERR_TOO_BIG)
-        return make_text(env, "XML stanza is too big", 1);
-    int code = e->code ? e->code : 35;
-    return enif_make_tuple2(env, enif_make_int(env, code),
-                            make_text(env, e->message, 1));
-}
-
-static ERL_NIF_TERM error_reason(ErlNifEnv *env, nif_format format,
+/* {xmlstreamerror, Reason}'s Reason, as stanza_contract.h says. */
+static ERL_NIF_TERM error_reason(ErlNifEnv *env, stz_format format,
                                  const stz_error *e)
 {
-    if (format == NIF_FORMAT_LEGACY)
-        return legacy_reason(env, e);
-    switch (e->kind) {
-    case STZ_ERR_TOO_BIG:
-        return atom_stanza_too_big;
-    case STZ_ERR_TOO_DEEP:
-        return atom_too_deep;
-    case STZ_ERR_RESTRICTED:
-        return enif_make_tuple2(env, atom_restricted_xml,
+    switch (stz_reason_shape_of(format, e)) {
+    case STZ_REASON_LEGACY_TOO_BIG:
+        return make_text(env, STZ_LEGACY_TOO_BIG, 1);
+    case STZ_REASON_LEGACY_CODE:
+        return enif_make_tuple2(env, enif_make_int(env, stz_legacy_code(e)),
+                                make_text(env, e->message, 1));
+    case STZ_REASON_ATOM:
+        return reason_atoms[e->kind];
+    case STZ_REASON_RESTRICTED:
+        return enif_make_tuple2(env, reason_atoms[STZ_ERR_RESTRICTED],
                                 restricted_atoms[e->restricted]);
-    case STZ_ERR_NO_MEMORY:
-        return atom_out_of_memory;
-    default:
+    case STZ_REASON_NOT_WELL_FORMED:
         break;
     }
-    ERL_NIF_TERM keys[5] = {atom_code, atom_message, atom_line, atom_column,
-                            atom_offset};
-    ERL_NIF_TERM values[5] = {
+    ERL_NIF_TERM values[STZ_NOT_WELL_FORMED_KEYS] = {
         enif_make_int(env, e->code),
         make_text(env, e->message, 0),
         enif_make_uint64(env, e->line),
@@ -117,12 +101,13 @@ static ERL_NIF_TERM error_reason(ErlNifEnv *env, nif_format format,
         enif_make_int64(env, e->offset),
     };
     ERL_NIF_TERM map;
-    if (!enif_make_map_from_arrays(env, keys, values, 5, &map))
+    if (!enif_make_map_from_arrays(env, not_well_formed_keys, values,
+                                   STZ_NOT_WELL_FORMED_KEYS, &map))
         map = enif_make_new_map(env);
-    return enif_make_tuple2(env, atom_not_well_formed, map);
+    return enif_make_tuple2(env, reason_atoms[STZ_ERR_NOT_WELL_FORMED], map);
 }
 
-static void emit_error(nif_builder *b, nif_format format, const stz_core *core)
+static void emit_error(nif_builder *b, stz_format format, const stz_core *core)
 {
     ErlNifEnv *env = b->env;
     ERL_NIF_TERM reason = error_reason(env, format, stz_core_error(core));
@@ -130,7 +115,7 @@ static void emit_error(nif_builder *b, nif_format format, const stz_core *core)
 }
 
 /* Feeds the core; a failure becomes the last event of the call. */
-static int feed(nif_builder *b, nif_format format, stz_core *core,
+static int feed(nif_builder *b, stz_format format, stz_core *core,
                 const unsigned char *data, size_t len, int final)
 {
     int rc = stz_core_feed(core, (const char *)data, len, final);
@@ -203,17 +188,17 @@ static ERL_NIF_TERM refusal(ErlNifEnv *env, access a)
  * drops comments and PIs, bit 1 keeps expat's text pieces (element mode,
  * for ejabberd 2.x's parse_element). */
 static int get_options(ErlNifEnv *env, const ERL_NIF_TERM argv[],
-                       nif_format *format, stz_options *opts)
+                       stz_format *format, stz_options *opts)
 {
     unsigned fmt, drop;
     ErlNifUInt64 max_size;
     unsigned long max_depth;
-    if (!enif_get_uint(env, argv[0], &fmt) || fmt > 2 ||
+    if (!enif_get_uint(env, argv[0], &fmt) || !stz_format_valid(fmt) ||
         !enif_get_uint64(env, argv[1], &max_size) ||
         !enif_get_ulong(env, argv[2], &max_depth) || max_depth == 0 ||
         !enif_get_uint(env, argv[3], &drop) || drop > 3)
         return 0;
-    *format = (nif_format)fmt;
+    *format = (stz_format)fmt;
     memset(opts, 0, sizeof *opts);
     opts->max_stanza_size = max_size;
     opts->max_depth = max_depth;
@@ -233,7 +218,7 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     module_state *m = enif_priv_data(env);
-    nif_format format;
+    stz_format format;
     stz_options opts;
     unsigned element_mode, flags;
     ErlNifPid callback;
@@ -263,7 +248,7 @@ static ERL_NIF_TERM new_parser_nif(ErlNifEnv *env, int argc,
     nif_builder_init(&p->builder, &atoms, format, push ? &callback : NULL,
                      m->reaper);
     stz_builder ops = nif_builder_ops(&p->builder);
-    p->core = stz_core_new(&enif_allocator, &opts, &ops);
+    p->core = stz_core_new(&nif_allocator, &opts, &ops);
     if (!p->lock || !p->core) {
         p->closed = !p->core; /* nothing left for the destructor to free */
         nif_builder_free(&p->builder);
@@ -295,16 +280,15 @@ static ERL_NIF_TERM finish(ErlNifEnv *env, parser_res *p)
     return enif_make_tuple2(env, moved ? atom_moved : atom_ok, events);
 }
 
-/* Reports used nanoseconds to the scheduler, BUDGET_NS being a whole
- * timeslice; at least 1% for any call. */
-static void charge(ErlNifEnv *env, ErlNifTime used)
+static long long now_ns(void)
 {
-    long long percent = (used * 100 + BUDGET_NS - 1) / BUDGET_NS;
-    if (percent < 1)
-        percent = 1;
-    if (percent > 100)
-        percent = 100;
-    (void)enif_consume_timeslice(env, (int)percent);
+    return enif_monotonic_time(ERL_NIF_NSEC);
+}
+
+/* time_budget's report, ctx being the call's environment. */
+static int consume_timeslice(void *env, int percent)
+{
+    return enif_consume_timeslice(env, percent);
 }
 
 /*
@@ -330,7 +314,7 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
 
     term_cache cache;
     nif_builder_begin(&p->builder, env, argv[4], moved,
-                      p->format == NIF_FORMAT_LEGACY ? &cache : NULL);
+                      p->format == STZ_FORMAT_LEGACY ? &cache : NULL);
     if (stz_core_error(p->core)->kind != STZ_ERR_NONE) {
         emit_error(&p->builder, p->format, p->core); /* repeated until reset */
         return finish(env, p);
@@ -342,16 +326,17 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
          * Charging by size undercounted: a 1 KB call that ends inside a
          * big stanza also copies what it built (nif_builder.h), and a loop
          * of them held the scheduler 5-6 ms (measured). */
-        ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
+        long long started = now_ns();
         size_t n = data.size - offset;
         (void)feed(&p->builder, p->format, p->core, data.data + offset, n,
                    final);
         ERL_NIF_TERM result = finish(env, p);
-        charge(env, enif_monotonic_time(ERL_NIF_NSEC) - started);
+        (void)enif_consume_timeslice(
+            env, time_budget_charge(now_ns() - started, BUDGET_NS));
         return result;
     }
-    ErlNifTime started = enif_monotonic_time(ERL_NIF_NSEC);
-    int reported = 0;
+    time_budget budget;
+    time_budget_start(&budget, BUDGET_NS, now_ns());
     do {
         size_t n = data.size - offset;
         if (n > SLICE_BYTES)
@@ -362,15 +347,8 @@ static ERL_NIF_TERM parse_step(ErlNifEnv *env, int argc,
         offset += n;
         if (rc)
             return finish(env, p);
-        ErlNifTime used = enif_monotonic_time(ERL_NIF_NSEC) - started;
-        int percent = (int)(used * 100 / BUDGET_NS);
-        if (percent > 100)
-            percent = 100;
-        int spent = percent > reported &&
-                    enif_consume_timeslice(env, percent - reported);
-        if (percent > reported)
-            reported = percent;
-        if (offset < data.size && (spent || used >= BUDGET_NS)) {
+        int up = time_budget_check(&budget, now_ns(), consume_timeslice, env);
+        if (offset < data.size && up) {
             ERL_NIF_TERM events = nif_builder_end(&p->builder);
             moved = nif_builder_moved(&p->builder);
             enif_mutex_unlock(p->lock);
@@ -421,7 +399,7 @@ static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
 {
     (void)argc;
     ErlNifBinary data;
-    nif_format format;
+    stz_format format;
     stz_options opts;
     if (!enif_inspect_binary(env, argv[0], &data) ||
         !get_options(env, argv + 1, &format, &opts))
@@ -430,12 +408,12 @@ static ERL_NIF_TERM parse_small_element_nif(ErlNifEnv *env, int argc,
     nif_builder b;
     nif_builder_init(&b, &atoms, format, NULL, NULL);
     stz_builder ops = nif_builder_ops(&b);
-    stz_core *core = stz_core_new(&enif_allocator, &opts, &ops);
+    stz_core *core = stz_core_new(&nif_allocator, &opts, &ops);
     if (!core)
         return enif_raise_exception(env, atom_out_of_memory);
     term_cache cache;
     nif_builder_begin(&b, env, enif_make_list(env, 0), 0,
-                      format == NIF_FORMAT_LEGACY ? &cache : NULL);
+                      format == STZ_FORMAT_LEGACY ? &cache : NULL);
     (void)feed(&b, format, core, data.data, data.size, 1);
     ERL_NIF_TERM events = nif_builder_end(&b);
     stz_core_free(core);
@@ -542,21 +520,14 @@ static void make_atoms(ErlNifEnv *env)
     atom_closed = atom(env, "closed");
     atom_not_owner = atom(env, "not_owner");
     atom_undefined = atom(env, "undefined");
-    atom_stanza_too_big = atom(env, "stanza_too_big");
-    atom_too_deep = atom(env, "too_deep");
-    atom_restricted_xml = atom(env, "restricted_xml");
-    atom_not_well_formed = atom(env, "not_well_formed");
     atom_out_of_memory = atom(env, "out_of_memory");
-    atom_code = atom(env, "code");
-    atom_message = atom(env, "message");
-    atom_line = atom(env, "line");
-    atom_column = atom(env, "column");
-    atom_offset = atom(env, "offset");
-    restricted_atoms[STZ_RESTRICTED_COMMENT] = atom(env, "comment");
-    restricted_atoms[STZ_RESTRICTED_PI] = atom(env, "processing_instruction");
-    restricted_atoms[STZ_RESTRICTED_DTD] = atom(env, "dtd");
-    restricted_atoms[STZ_RESTRICTED_ENTITY_REF] =
-        atom(env, "entity_reference");
+    for (int k = 0; k < STZ_ERROR_KINDS; k++)
+        reason_atoms[k] = atom(env, stz_reason_atom_name((stz_error_kind)k));
+    for (int k = 0; k < STZ_RESTRICTED_KINDS; k++)
+        restricted_atoms[k] =
+            atom(env, stz_restricted_name((stz_restricted_kind)k));
+    for (int k = 0; k < STZ_NOT_WELL_FORMED_KEYS; k++)
+        not_well_formed_keys[k] = atom(env, stz_not_well_formed_keys[k]);
 }
 
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)

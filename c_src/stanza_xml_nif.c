@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "time_budget.h"
 #include "xml_serialize.h"
 
 /* Wall-clock budget of one invocation before it yields. */
@@ -94,10 +95,9 @@ typedef struct walk {
     frame *stack;
     size_t depth, cap;
     ERL_NIF_TERM saved; /* frames below stack[0], innermost first */
-    /* Time accounting. */
-    ErlNifTime started;
+    /* Time accounting: budget runs once the clock was read. */
     int clock_read;
-    int reported; /* percent of the timeslice already consumed */
+    time_budget budget;
     /* On STEP_ERROR: the exception to raise. */
     ERL_NIF_TERM error;
 } walk;
@@ -520,25 +520,28 @@ static step close_element(walk *w, frame *f)
     return STEP_DONE;
 }
 
+/* time_budget's report, ctx being the call's environment. */
+static int consume_timeslice(void *env, int percent)
+{
+    return enif_consume_timeslice(env, percent);
+}
+
+/* Starts the budget at the first clock read of the call. */
+static void start_clock(walk *w, ErlNifTime now)
+{
+    w->clock_read = 1;
+    time_budget_start(&w->budget, BUDGET_NS, now);
+}
+
 /* Reports the time used; true when the call should yield. */
 static int time_up(walk *w)
 {
     ErlNifTime now = enif_monotonic_time(ERL_NIF_NSEC);
     if (!w->clock_read) {
-        w->clock_read = 1;
-        w->started = now;
+        start_clock(w, now);
         return 0;
     }
-    ErlNifTime used = now - w->started;
-    int percent = (int)(used * 100 / BUDGET_NS);
-    if (percent > 100)
-        percent = 100;
-    int spent = 0;
-    if (percent > w->reported) {
-        spent = enif_consume_timeslice(w->env, percent - w->reported);
-        w->reported = percent;
-    }
-    return spent || used >= BUDGET_NS;
+    return time_budget_check(&w->budget, now, consume_timeslice, w->env);
 }
 
 /* Every CHECK_NODES nodes or CHECK_BYTES bytes: true when the call
@@ -699,7 +702,6 @@ static void walk_init(walk *w, ErlNifEnv *env, ERL_NIF_TERM root,
     w->cap = LOCAL_FRAMES;
     w->saved = term_nil;
     w->clock_read = 0;
-    w->reported = 0;
 }
 
 /* serialize_step(Root, Mode, SavedStack, Buffer): a yielded call resumed. */
@@ -724,8 +726,7 @@ static ERL_NIF_TERM serialize_step(ErlNifEnv *env, int argc,
     w.out.cap = w.bin.size;
     w.out.len = res->len;
     w.saved = argv[2];
-    w.clock_read = 1;
-    w.started = enif_monotonic_time(ERL_NIF_NSEC);
+    start_clock(&w, enif_monotonic_time(ERL_NIF_NSEC));
     return conclude(&w, run(&w), argv, res);
 }
 

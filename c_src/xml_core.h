@@ -15,11 +15,7 @@
 
 #include <stddef.h>
 
-typedef struct stz_allocator {
-    void *(*alloc)(size_t size);
-    void *(*realloc)(void *ptr, size_t size);
-    void (*free)(void *ptr);
-} stz_allocator;
+#include "stz_alloc.h"
 
 /* One attribute as the builder sees it; neither string is NUL-terminated. */
 typedef struct stz_attr {
