@@ -289,9 +289,9 @@ terminate(_, #state{session = #{transport := T, parser := P}} = S) ->
 
 connect(#state{opts = Opts} = S) ->
     case stanza_client_login:login(Opts) of
-        {ok, #{transport := T} = Session} ->
+        {ok, #{transport := T, jid := Jid} = Session} ->
             ok = stanza_client_transport:activate(T),
-            S1 = S#state{session = Session, attempt = 0},
+            S1 = S#state{session = Session#{own => own_keys(Jid)}, attempt = 0},
             S2 = case maps:get(presence, Opts) of
                      true -> write(<<"<presence/>">>, S1);
                      false -> S1
@@ -403,18 +403,23 @@ reply(El, #{from := From, id := Id}, S) ->
 
 %% A request sent without `to' is answered by the server for the account:
 %% from nobody, from the bare JID or from the domain.
-reply_keys(From, #state{session = #{jid := Jid}}) ->
-    {ok, {Full, Bare}} = peer_key(Jid),
+reply_keys(From, #state{session = #{own := {Full, Bare, Domain}}}) ->
     case peer_key(From) of
         {ok, {<<>>, _}} -> [<<>>];
-        {ok, {F, _}} when F =:= Bare; F =:= Full -> [F, <<>>];
-        {ok, {F, _}} ->
-            case binary:split(Bare, <<"@">>) of
-                [_, F] -> [F, <<>>];
-                _ -> [F]
-            end;
+        {ok, {F, _}} when F =:= Bare; F =:= Full; F =:= Domain -> [F, <<>>];
+        {ok, {F, _}} -> [F];
         error -> []
     end.
+
+%% The account's own prepared full JID, bare JID and domain, worked out
+%% once a session is bound rather than for every reply.
+own_keys(Jid) ->
+    {ok, {Full, Bare}} = peer_key(Jid),
+    Domain = case binary:split(Bare, <<"@">>) of
+                 [_, D] -> D;
+                 [D] -> D
+             end,
+    {Full, Bare, Domain}.
 
 route(El, #{name := Name, from := From, id := Id} = Summary, S) ->
     case is_duplicate(From, Id, S) of
@@ -537,6 +542,4 @@ id(Id) ->
         B -> B
     end.
 
-bin(undefined) -> <<>>;
-bin(A) when is_atom(A) -> atom_to_binary(A);
-bin(X) -> stanza_xml:to_bin(X).
+bin(X) -> stanza_client_iq:to_bin(X).

@@ -3,7 +3,7 @@
 %% stanza handles, or as raw XML) and read back from parsed stanzas.
 -module(stanza_client_iq).
 
--export([build/4, classify/1, is_reply/1]).
+-export([build/4, classify/1, is_reply/1, to_bin/1]).
 
 -export_type([summary/0]).
 
@@ -65,6 +65,11 @@ attr(Name, Attrs) ->
         [] -> <<>>
     end.
 
-bin(undefined) -> <<>>;
-bin(A) when is_atom(A) -> atom_to_binary(A);
-bin(X) -> stanza_xml:to_bin(X).
+bin(X) -> to_bin(X).
+
+%% @doc An argument as natter passed it (string, binary, atom) as a
+%% binary; `undefined' as nothing.
+-spec to_bin(iodata() | atom()) -> binary().
+to_bin(undefined) -> <<>>;
+to_bin(A) when is_atom(A) -> atom_to_binary(A);
+to_bin(X) -> stanza_xml:to_bin(X).
