@@ -28,6 +28,12 @@
 %%         erl_options     string()          appended to ERL_OPTIONS, e.g.
 %%                                           "-pa /some/ebin" to put beams
 %%                                           first on ejabberd's code path
+%%         drop_ins        [LibDir]          OTP application directories
+%%                                           (ebin/, priv/) copied into
+%%                                           D/drop-ins/ and put first on
+%%                                           ejabberd's code path (-pa):
+%%                                           how ejabberd runs on stanza's
+%%                                           fast_xml, fast_tls, stringprep
 %%         extra_yml         iodata()  top-level yml appended as is (must
 %%                                     not repeat a key written here:
 %%                                     hosts, loglevel, certfiles, acl,
@@ -50,6 +56,11 @@
 %%   host(Handle) -> binary()            the first vhost
 %%   register(Handle, User, Host, Password) -> ok | {error, Output}
 %%   ctl(Handle, [Arg]) -> {ExitStatus, Output}
+%%   rpc(Handle, M, F, A) -> term()     erpc:call on ejabberd's node (10 s):
+%%       this node joins the distribution on 127.0.0.1 under a unique
+%%       short name the first time (stop/1 leaves it again); the cookie
+%%       is the random one written into this server's ejabberdctl.cfg
+%%   drop_in_dir(Handle) -> string()    D/drop-ins
 %%   error_log(Handle) -> binary()      logs/error.log (crash reports)
 %%   log(Handle) -> binary()            logs/ejabberd.log
 %%   dir(Handle) / node(Handle) / cert(Handle)
@@ -65,13 +76,13 @@
 
 -export([start/1, stop/1, stop_server/1, start_server/1,
          port/2, host/1, register/4, ctl/2, error_log/1, log/1,
-         dir/1, node/1, cert/1, available/0]).
+         dir/1, node/1, cert/1, available/0, rpc/4, drop_in_dir/1]).
 
 -define(EJABBERDCTL, "/usr/sbin/ejabberdctl").
 -define(RUN_AS, "ejabberd").
 
 -type handle() :: #{dir := string(), node := string(), ports := map(),
-                    hosts := [binary()], opts := map()}.
+                    hosts := [binary()], opts := map(), cookie := string()}.
 -export_type([handle/0]).
 
 %% ---------------------------------------------------------------------------
@@ -98,6 +109,7 @@ start(Opts) ->
 -spec stop(handle()) -> ok.
 stop(Handle = #{dir := Dir, opts := Opts}) ->
     ok = stop_server(Handle),
+    ok = leave_distribution(),
     case maps:get(keep_dir, Opts, false) of
         true -> ok;
         false -> remove_tree(Dir)
@@ -150,6 +162,16 @@ register(Handle, User, Host, Password) ->
 -spec ctl(handle(), [string()]) -> {integer(), binary()}.
 ctl(Handle, Args) -> ctl(Handle, Args, 60000).
 
+-spec rpc(handle(), module(), atom(), [term()]) -> term().
+rpc(#{node := Node, cookie := Cookie}, M, F, A) ->
+    ok = join_distribution(),
+    Remote = list_to_atom(Node),
+    true = erlang:set_cookie(Remote, list_to_atom(Cookie)),
+    erpc:call(Remote, M, F, A, 10000).
+
+-spec drop_in_dir(handle()) -> string().
+drop_in_dir(#{dir := Dir}) -> filename:join(Dir, "drop-ins").
+
 -spec error_log(handle()) -> binary().
 error_log(#{dir := Dir}) -> read_or_empty(filename:join([Dir, "logs", "error.log"])).
 
@@ -164,7 +186,8 @@ start_checked(Opts) ->
     Dir = filename:join(maps:get(base_dir, Opts, "/tmp"), "stanza_ejabberd." ++ Unique),
     Hosts = [bin(H) || H <- maps:get(hosts, Opts, ["localhost"])],
     Handle = #{dir => Dir, node => "stz_ejd_" ++ Unique ++ "@localhost",
-               ports => pick_ports(Opts), hosts => Hosts, opts => Opts},
+               ports => pick_ports(Opts), hosts => Hosts, opts => Opts,
+               cookie => cookie()},
     Prepared = try prepare_dir(Handle)
                catch Class:Why -> {error, {prepare_dir, Class, Why}}
                end,
@@ -241,6 +264,7 @@ prepare_dir(Handle = #{dir := Dir}) ->
     {ok, _} = file:copy("/etc/ejabberd/inetrc", filename:join(Dir, "inetrc")),
     ok = file:write_file(filename:join(Dir, "ejabberd.yml"), yml(Handle)),
     ok = file:write_file(filename:join(Dir, "ejabberdctl.cfg"), ctl_cfg(Handle)),
+    ok = copy_drop_ins(Handle),
     case make_cert(Dir) of
         ok -> give_to_ejabberd(Dir);
         Error -> Error
@@ -274,12 +298,36 @@ give_to_ejabberd(Dir) ->
         _ -> ok
     end.
 
-ctl_cfg(#{node := Node, opts := Opts}) ->
+ctl_cfg(Handle = #{node := Node, opts := Opts, cookie := Cookie}) ->
     ["# written by stanza_ejabberd for one test run\n",
      "ERLANG_NODE=", Node, "\n",
      "INET_DIST_INTERFACE=127.0.0.1\n",
      "ERL_EPMD_ADDRESS=127.0.0.1\n",
-     "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0 ", maps:get(erl_options, Opts, ""), "\"\n"].
+     "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0 -setcookie ", Cookie, " ",
+     [["-pa ", Ebin, " "] || Ebin <- drop_in_ebins(Handle)],
+     maps:get(erl_options, Opts, ""), "\"\n"].
+
+%% Each drop-in application's ebin/ and priv/ (where its NIFs are) under
+%% D/drop-ins/App/: the ejabberd user can read them there whoever owns the
+%% build tree, and code:priv_dir/1 finds priv/ next to ebin/.
+copy_drop_ins(Handle = #{opts := Opts}) ->
+    lists:foreach(
+      fun(LibDir) ->
+              To = filename:join(drop_in_dir(Handle), app_name(LibDir)),
+              ok = filelib:ensure_dir(filename:join(To, "x")),
+              [{0, _} = run("/bin/cp", ["-rL", filename:join(LibDir, Sub), To], 30000)
+               || Sub <- ["ebin", "priv"], filelib:is_dir(filename:join(LibDir, Sub))]
+      end, maps:get(drop_ins, Opts, [])),
+    ok.
+
+drop_in_ebins(Handle = #{opts := Opts}) ->
+    [filename:join([drop_in_dir(Handle), app_name(L), "ebin"])
+     || L <- maps:get(drop_ins, Opts, [])].
+
+%% "/x/_build/test/lib/fast_xml" and "/usr/lib/erlang/lib/p1_xml-1.1.49"
+%% both name their application (the version, if any, dropped).
+app_name(LibDir) ->
+    hd(string:split(filename:basename(LibDir), "-")).
 
 yml(#{dir := Dir, ports := Ports, hosts := Hosts, opts := Opts}) ->
     Anon = [bin(H) || H <- maps:get(anonymous_hosts, Opts, [])],
@@ -376,6 +424,33 @@ kill_own(Node) ->
     _ = [run("/bin/kill", ["-9", Pid], 5000) || Pid <- own_pids(Node)],
     _ = wait_until(fun() -> own_pids(Node) =:= [] end, 5000),
     ok.
+
+%% ---------------------------------------------------------------------------
+%% Distribution, for rpc/4: on loopback only, with a short unique name
+
+join_distribution() ->
+    case node() of
+        nonode@nohost ->
+            ok = application:set_env(kernel, inet_dist_use_interface, {127, 0, 0, 1}),
+            Name = list_to_atom("stz_ctl_" ++ unique() ++ "@localhost"),
+            {ok, _} = net_kernel:start([Name, shortnames]),
+            persistent_term:put({?MODULE, joined}, true),
+            ok;
+        _ -> ok
+    end.
+
+leave_distribution() ->
+    case persistent_term:get({?MODULE, joined}, false) of
+        true ->
+            _ = persistent_term:erase({?MODULE, joined}),
+            _ = net_kernel:stop(),
+            ok;
+        false -> ok
+    end.
+
+%% A fresh random cookie per server: nobody else's node can talk to it.
+cookie() ->
+    "stz" ++ integer_to_list(rand:uniform(1 bsl 60)) ++ integer_to_list(erlang:unique_integer([positive])).
 
 %% ---------------------------------------------------------------------------
 %% Small things

@@ -493,21 +493,33 @@ static void run(const setup *s, const uint8_t *plan, int reset,
  * with a limit: the committed output must match, and the error kinds
  * must match unless the trial's is TOO_BIG.
  */
-/* Where a trace's last stream-text record starts and ends, when only the
- * discard record of the failure ('D', 4-byte length, no bytes) or nothing
- * follows it; otherwise an empty range before that discard record, or at
- * the end of the trace. */
+/* Where a trace's last record starts and ends when it is text ('C',
+ * between stanzas, or 'T', inside one: text_pieces) and only the discard
+ * record of the failure ('D', 4-byte length, no bytes) or nothing follows
+ * it; otherwise an empty range before that discard record, or at the end
+ * of the trace. Records are walked from the start: a text record's bytes
+ * may hold anything, a 'D' included. */
 static void text_before_error(const tracer *t, size_t *at, size_t *end)
 {
-    size_t len = t->raw.len, after = t->stream_text_end;
-    if (len > 0 && after > 0 &&
-        (after == len || (len - after == 5 && t->raw.data[after] == 'D'))) {
-        *at = t->stream_text_at;
-        *end = after;
-    } else if (len >= 5 && t->raw.data[len - 5] == 'D') {
-        *at = *end = len - 5; /* no text right before the discard */
+    size_t len = t->raw.len, last = len, before_last = len;
+    for (size_t pos = 0; pos + 5 <= len;) {
+        uint32_t n32;
+        memcpy(&n32, t->raw.data + pos + 1, sizeof n32);
+        before_last = last;
+        last = pos;
+        pos += 5 + (size_t)n32;
+    }
+    size_t tail = len; /* where the trailing discard record starts */
+    size_t text = last; /* the candidate text record */
+    if (last < len && t->raw.data[last] == 'D' && len - last == 5) {
+        tail = last;
+        text = before_last;
+    }
+    if (text < tail && (t->raw.data[text] == 'C' || t->raw.data[text] == 'T')) {
+        *at = text;
+        *end = tail;
     } else {
-        *at = *end = len;
+        *at = *end = tail;
     }
 }
 
@@ -524,11 +536,34 @@ static int same_but_text_before_error(const tracer *a, const tracer *b)
                   a->raw.len - a_end) == 0;
 }
 
+/* Prints a trace, one record per line, when FUZZ_CORE_DUMP is set: what
+ * a failing input's two runs did, for whoever reproduces it. */
+static void dump_trace(const char *label, const bytes *b)
+{
+    if (!getenv("FUZZ_CORE_DUMP"))
+        return;
+    fprintf(stderr, "%s (%zu bytes):\n", label, b->len);
+    for (size_t at = 0; at + 5 <= b->len;) {
+        uint32_t n32;
+        memcpy(&n32, b->data + at + 1, sizeof n32);
+        fprintf(stderr, "  %c %u \"", b->data[at], (unsigned)n32);
+        for (uint32_t i = 0; i < n32 && at + 5 + i < b->len; i++) {
+            unsigned char ch = b->data[at + 5 + i];
+            fprintf(stderr, ch >= 32 && ch < 127 && ch != '"' ? "%c" : "\\x%02x",
+                    ch);
+        }
+        fprintf(stderr, "\"\n");
+        at += 5 + (size_t)n32;
+    }
+}
+
 static void compare_runs(const setup *s, const tracer *ref,
                          const outcome *ref_out, const tracer *trial,
                          const outcome *trial_out)
 {
     int limited = s->opts.max_stanza_size != 0;
+    dump_trace("reference", &ref->raw);
+    dump_trace("trial", &trial->raw);
     FUZZ_CHECK(bytes_is_prefix(&trial_out->committed_before_flush,
                                &ref->committed),
                "the cut stream committed what the whole one did not");
@@ -556,14 +591,16 @@ static void compare_runs(const setup *s, const tracer *ref,
         FUZZ_CHECK(trial_out->kind == ref_out->kind,
                    "error kind %d cut, %d whole", trial_out->kind,
                    ref_out->kind);
-        /* Text between stanzas (stream_text) goes to the builder as expat
-         * reports it. Before an error, how much of it was reported depends
+        /* Text between stanzas (stream_text), and with text_pieces the
+         * text inside a stanza, goes to the builder as expat reports it.
+         * Before an error, how much of it was reported depends
          * on the cut: in one buffer expat finds "]]>" or a bad byte before
          * it reports the characters in front of it; cut before them, it
          * reports those first. So when the run fails, the text right before
          * the error is left out of the comparison (the error itself and
          * everything before that text must still match). */
-        int same = s->opts.stream_text && ref_out->kind != STZ_ERR_NONE
+        int same = (s->opts.stream_text || s->opts.text_pieces) &&
+                           ref_out->kind != STZ_ERR_NONE
                        ? same_but_text_before_error(trial, ref)
                        : bytes_equal(&trial->raw, &ref->raw);
         FUZZ_CHECK(same,
