@@ -93,7 +93,9 @@ close(Client) ->
 jid(Client) -> gen_server:call(Client, jid).
 
 %% @doc Counters: stanzas sent and received, replies, late or foreign
-%% replies dropped, duplicates dropped, unrouted stanzas, reconnects.
+%% replies dropped, duplicates dropped, unrouted stanzas, reconnects; and
+%% whether it is connected, with the SASL mechanism the session logged in
+%% with (`undefined' while disconnected).
 -spec stats(client()) -> map().
 stats(Client) -> gen_server:call(Client, stats).
 
@@ -499,6 +501,10 @@ stats_of(#state{counts = C, waiting = W, session = Session, inspector = I}) ->
                         duplicates_dropped => 0, routed => 0, unrouted => 0,
                         disconnects => 0, reconnect_attempts => 0}, C),
     Base#{waiting => map_size(W), connected => Session =/= undefined,
+          mechanism => case Session of
+                           #{mechanism := Mech} -> Mech;
+                           _ -> undefined
+                       end,
           inspector => case I of
                            {_, #{counts := IC}} -> IC;
                            _ -> #{}

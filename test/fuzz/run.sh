@@ -14,6 +14,11 @@ mode=$1; shift
 seconds=0
 if [ "$mode" = fuzz ]; then seconds=$1; shift; fi
 nice=${FUZZ_NICE-nice -n 19}
+# FUZZ_SEED set: libFuzzer's random seed is fixed, so a short run (make
+# test's smoke, which starts from the committed seeds in a clean clone)
+# takes the same path each time; unset: a new seed per run (make fuzz).
+seed_opt=""
+if [ -n "${FUZZ_SEED:-}" ]; then seed_opt="-seed=$FUZZ_SEED"; fi
 out=_build/fuzz
 dict=test/fuzz/xml.dict
 
@@ -58,7 +63,7 @@ for h in "$@"; do
     continue
   fi
   # shellcheck disable=SC2046
-  $nice "$bin" $(opts_for "$h") -max_total_time="$seconds" -timeout=20 \
+  $nice "$bin" $(opts_for "$h") $seed_opt -max_total_time="$seconds" -timeout=20 \
     -print_final_stats=1 -artifact_prefix="$out/crashes/$h/" \
     "$out/corpus/$h" "test/fuzz/seeds/$h" >"$log" 2>&1
   rc=$?
