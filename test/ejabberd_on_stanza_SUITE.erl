@@ -22,6 +22,11 @@
 %%                      and logs in; stanza_client logs in as carol too
 %%   stanza_too_big     a stanza over the c2s max_stanza_size (256 KB)
 %%                      after STARTTLS: the stream ends in policy-violation
+%%   stringprep_in_ejabberd  ejabberd's own jid module, called on its node:
+%%                      nodeprep folds case with either library; an
+%%                      overlong UTF-8 form is refused by stanza's
+%%                      stringprep and let through as a '/' by Debian's
+%%                      (the difference doc/jid.md lists)
 %%   libraries_loaded   the modules checked first are loaded from where
 %%                      code:which/1 said, and on stanza its NIFs are in
 %%   no_crash_reports   ejabberd's error log has no error or worse
@@ -34,7 +39,8 @@
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2]).
 -export([libraries_in_use/1, stanza_client_user/1, slixmpp_user/1,
-         in_band_registration/1, stanza_too_big/1, libraries_loaded/1,
+         in_band_registration/1, stanza_too_big/1, stringprep_in_ejabberd/1,
+         libraries_loaded/1,
          no_crash_reports/1]).
 
 -define(HOST, "localhost").
@@ -51,7 +57,7 @@ all() -> [{group, on_stanza}, {group, on_own_libraries}].
 
 groups() ->
     Checks = [libraries_in_use, stanza_client_user, slixmpp_user, in_band_registration,
-              stanza_too_big, libraries_loaded, no_crash_reports],
+              stanza_too_big, stringprep_in_ejabberd, libraries_loaded, no_crash_reports],
     [{on_stanza, [sequence], Checks}, {on_own_libraries, [sequence], Checks}].
 
 init_per_suite(Config) ->
@@ -171,6 +177,18 @@ stanza_too_big(Config) ->
     ?assertMatch({_, _}, binary:match(Answer, <<"<policy-violation">>)),
     ?assertMatch({_, _}, binary:match(Answer, <<"</stream:stream>">>)),
     stanza_tls:close(Tls).
+
+stringprep_in_ejabberd(Config) ->
+    E = ?config(ejabberd, Config),
+    ?assertEqual(<<"juliet">>, stanza_ejabberd:rpc(E, jid, nodeprep, [<<"JuLiet">>])),
+    ?assertEqual(<<"example.com">>, stanza_ejabberd:rpc(E, jid, nameprep, [<<"Example.COM">>])),
+    Overlong = <<"User", 16#C0, 16#AF, "X">>,
+    Got = stanza_ejabberd:rpc(E, jid, nameprep, [Overlong]),
+    ct:log("jid:nameprep(~w) on ejabberd's node: ~p", [Overlong, Got]),
+    case group_of(Config) of
+        on_stanza -> ?assertEqual(error, Got);
+        on_own_libraries -> ?assertEqual(<<"user/x">>, Got)
+    end.
 
 libraries_loaded(Config) ->
     E = ?config(ejabberd, Config),
