@@ -61,6 +61,9 @@
 %%       short name the first time (stop/1 leaves it again); the cookie
 %%       is the random one written into this server's ejabberdctl.cfg
 %%   drop_in_dir(Handle) -> string()    D/drop-ins
+%%   run(Program, Args, TimeoutMs) -> {ExitStatus, Output}
+%%       any program (a test's XMPP client, say) under timeout(1), stdout
+%%       and stderr together
 %%   error_log(Handle) -> binary()      logs/error.log (crash reports)
 %%   log(Handle) -> binary()            logs/ejabberd.log
 %%   dir(Handle) / node(Handle) / cert(Handle)
@@ -76,7 +79,7 @@
 
 -export([start/1, stop/1, stop_server/1, start_server/1,
          port/2, host/1, register/4, ctl/2, error_log/1, log/1,
-         dir/1, node/1, cert/1, available/0, rpc/4, drop_in_dir/1]).
+         dir/1, node/1, cert/1, available/0, rpc/4, drop_in_dir/1, run/3]).
 
 -define(EJABBERDCTL, "/usr/sbin/ejabberdctl").
 -define(RUN_AS, "ejabberd").
@@ -391,6 +394,7 @@ ctl(#{dir := Dir}, Args, Timeout) ->
     run(?EJABBERDCTL, Base ++ Args, Timeout).
 
 %% Runs a program under timeout(1), so a stuck one never outlives us.
+-spec run(string(), [string()], pos_integer()) -> {integer(), binary()}.
 run(Program, Args, Timeout) ->
     Seconds = integer_to_list(max(1, Timeout div 1000)),
     Port = open_port({spawn_executable, "/usr/bin/timeout"},

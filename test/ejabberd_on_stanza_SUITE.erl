@@ -336,21 +336,13 @@ run_slixmpp(Config, Jid, Password, Checks) ->
     E = ?config(ejabberd, Config),
     Tests = filename:dirname(string:trim(?config(data_dir, Config), trailing, "/")),
     Script = filename:join([Tests, "stanza_component_SUITE_data", "xmpp_client.py"]),
-    Args = ["180", "/usr/bin/python3", Script, Jid, Password, "127.0.0.1",
+    Args = [Script, Jid, Password, "127.0.0.1",
             integer_to_list(stanza_ejabberd:port(E, c2s)), stanza_ejabberd:cert(E),
             ?COMPONENT | Checks],
-    Port = open_port({spawn_executable, "/usr/bin/timeout"},
-                     [{args, Args}, exit_status, stderr_to_stdout, binary]),
-    {Status, Out} = collect(Port, []),
+    {Status, Out} = stanza_ejabberd:run("/usr/bin/python3", Args, 180000),
     ct:log("slixmpp ~s ~p: exit ~p~n~s", [Jid, Checks, Status, Out]),
     ?assertEqual(0, Status, Out),
     Out.
-
-collect(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> collect(Port, [Acc, D]);
-        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
-    end.
 
 %%--------------------------------------------------------------------
 %% Raw streams

@@ -461,22 +461,14 @@ compile_example(Config) ->
 run_client(Config, Component, Checks) ->
     E = ?config(ejabberd, Config),
     Script = filename:join(?config(data_dir, Config), "xmpp_client.py"),
-    Args = ["120", "/usr/bin/python3", Script, ?USER ++ "@localhost/test", ?PASSWORD,
+    Args = [Script, ?USER ++ "@localhost/test", ?PASSWORD,
             "127.0.0.1", integer_to_list(stanza_ejabberd:port(E, c2s)),
             stanza_ejabberd:cert(E), Component | Checks],
-    Port = open_port({spawn_executable, "/usr/bin/timeout"},
-                     [{args, Args}, exit_status, stderr_to_stdout, binary]),
-    {Status, Out} = collect(Port, []),
+    {Status, Out} = stanza_ejabberd:run("/usr/bin/python3", Args, 120000),
     ct:log("client ~p: exit ~p~n~s", [Checks, Status, Out]),
     case Status of
         0 -> ok;
         _ -> {error, {client_failed, Status, Out}}
-    end.
-
-collect(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> collect(Port, [Acc, D]);
-        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
     end.
 
 %% A one-connection server on loopback that plays a script:
