@@ -356,13 +356,30 @@ static void XMLCALL on_namespace_start(void *user, const XML_Char *prefix,
     c->ns_count++;
 }
 
+/*
+ * With namespace processing on, expat consumes every xmlns and xmlns:p
+ * attribute as a declaration and never lists it among the attributes;
+ * one that is listed anyway means expat ran out of memory making the
+ * declaration's prefix (getAttributeId in expat 2.5, Debian 12's, does not
+ * check that allocation) and went on without it: the declaration is lost, for
+ * this tag and every later one in this parser. We treat it as the
+ * allocation failure it is (found by fuzz_core's injected failures).
+ */
+static int is_lost_declaration(const XML_Char *name)
+{
+    /* a prefixed attribute arrives as URI, NS_SEP, local name, NS_SEP,
+     * prefix: its URI may well start with "xmlns:" */
+    return strncmp(name, "xmlns", 5) == 0 &&
+           (name[5] == '\0' || name[5] == ':') && !strchr(name, NS_SEP);
+}
+
 /* Fills c->attrs with the namespace declarations, then the attributes, in
- * document order; returns the count or -1. */
+ * document order; returns the count or -1 (out of memory). */
 static long collect_attrs(stz_core *c, const XML_Char **atts)
 {
     size_t n = c->ns_count;
     for (const XML_Char **a = atts; *a; a += 2) {
-        if (reserve_pending_attrs(c, n + 1))
+        if (is_lost_declaration(a[0]) || reserve_pending_attrs(c, n + 1))
             return -1;
         pending_attr *p = &c->attrs_pending[n++];
         if (qualified_name(c, a[0], &p->name))

@@ -448,6 +448,10 @@ int main(void)
     check_input("utf-16be bom", "\xfe\xff", &stream, STZ_ERR_NOT_WELL_FORMED);
     snprintf(buf, sizeof buf, "%s<p:a/>", header);
     check_input("unbound prefix", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
+    /* a prefixed attribute whose namespace URI starts like a declaration
+     * is an attribute, not a declaration expat lost (is_lost_declaration) */
+    snprintf(buf, sizeof buf, "%s<a xmlns:p='xmlns:x' p:b='1'/>", header);
+    check_input("namespace named xmlns:", buf, &stream, STZ_ERR_NONE);
     snprintf(buf, sizeof buf, "%s<a>\xc0\xaf</a>", header);
     check_input("overlong UTF-8", buf, &stream, STZ_ERR_NOT_WELL_FORMED);
     /* A token past the core's DEFER_MIN (4096) makes it defer bytes;

@@ -632,6 +632,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Failure after or before the reset. Before: the reset must have
          * wiped it out, so the rest is an ordinary trial; after: the run
          * stops with NO_MEMORY, having committed only what it should. */
+        dump_trace("reference, committed", &ref.committed);
+        dump_trace("trial, committed", &trial.committed);
         FUZZ_CHECK(bytes_is_prefix(&trial.committed, &ref.committed),
                    "a run with a failure committed what a clean run did not");
         FUZZ_CHECK(trial_out.kind == STZ_ERR_NO_MEMORY ||
