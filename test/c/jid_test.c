@@ -12,17 +12,8 @@
 
 #include "../../c_src/jid.h"
 #include "../../c_src/stringprep.h"
+#include "test_check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
 
 static stzprep_work work;
 static uint32_t *work_mem;

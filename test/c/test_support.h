@@ -3,8 +3,7 @@
  * unit, so these are static and each test gets its own counters.
  *
  * The counting allocator lets a test assert that code under test frees
- * everything it allocated, whatever happened; CHECK counts failures
- * without stopping, so one run reports every broken case.
+ * everything it allocated, whatever happened; CHECK is test_check.h's.
  */
 #ifndef STANZA_TEST_SUPPORT_H
 #define STANZA_TEST_SUPPORT_H
@@ -13,9 +12,9 @@
 #include <stdlib.h>
 
 #include "../../c_src/xml_core.h"
+#include "test_check.h"
 
 static long live_allocations;
-static int failures;
 
 static void *counted_alloc(size_t n)
 {
@@ -42,14 +41,5 @@ static void counted_free(void *p)
 
 static const stz_allocator counting_allocator = {
     counted_alloc, counted_realloc, counted_free};
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
 
 #endif

@@ -12,19 +12,10 @@
 #include <openssl/err.h>
 
 #include "tls_pair.h"
+#include "test_check.h"
 
-static int failures;
 static long live_blocks;
 static long fail_countdown; /* fails the nth allocation from now */
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
 
 static void *t_alloc(size_t n)
 {
