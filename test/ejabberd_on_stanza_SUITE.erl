@@ -20,6 +20,10 @@
 %%                      (stanza_component) for an echo and an IQ
 %%   in_band_registration  carol registers herself (XEP-0077, slixmpp)
 %%                      and logs in; stanza_client logs in as carol too
+%%   bosh_session       alice over BOSH (XEP-0124/0206, ejabberd's HTTP
+%%                      listener, whose bodies go through fxml_stream's
+%%                      parse_element and fxml's serializer): a session,
+%%                      SASL PLAIN, a stream restart, bind, a roster get
 %%   stanza_too_big     a stanza over the c2s max_stanza_size (256 KB)
 %%                      after STARTTLS: the stream ends in policy-violation
 %%   stringprep_in_ejabberd  ejabberd's own jid module, called on its node:
@@ -39,7 +43,7 @@
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2]).
 -export([libraries_in_use/1, stanza_client_user/1, slixmpp_user/1,
-         in_band_registration/1, stanza_too_big/1, stringprep_in_ejabberd/1,
+         in_band_registration/1, bosh_session/1, stanza_too_big/1, stringprep_in_ejabberd/1,
          libraries_loaded/1,
          no_crash_reports/1]).
 
@@ -57,7 +61,7 @@ all() -> [{group, on_stanza}, {group, on_own_libraries}].
 
 groups() ->
     Checks = [libraries_in_use, stanza_client_user, slixmpp_user, in_band_registration,
-              stanza_too_big, stringprep_in_ejabberd, libraries_loaded, no_crash_reports],
+              bosh_session, stanza_too_big, stringprep_in_ejabberd, libraries_loaded, no_crash_reports],
     [{on_stanza, [sequence], Checks}, {on_own_libraries, [sequence], Checks}].
 
 init_per_suite(Config) ->
@@ -72,6 +76,7 @@ init_per_group(Group, Config) ->
     process_flag(trap_exit, true),
     Opts = #{users => [{"alice", ?HOST, "alice-pw"}, {"bob", ?HOST, "bob-pw"}],
              components => [{?COMPONENT, ?SECRET}],
+             http => true,
              extra_modules_yml => "  mod_muc: {}\n  mod_register: {}\n",
              drop_ins => drop_ins(Group)},
     {ok, E} = stanza_ejabberd:start(Opts),
@@ -154,6 +159,34 @@ in_band_registration(Config) ->
     {ok, Cn} = stanza_client:start_link(client_config(Config, "carol", "carol-pw")),
     ?assertEqual(<<"carol@localhost/carol">>, stanza_client:jid(Cn)),
     stanza_client:close(Cn).
+
+bosh_session(Config) ->
+    E = ?config(ejabberd, Config),
+    Url = "http://127.0.0.1:" ++ integer_to_list(stanza_ejabberd:port(E, http)) ++ "/bosh",
+    {ok, _} = application:ensure_all_started(inets),
+    Created = bosh(Url, [<<"<body rid='100' to='localhost' xml:lang='en' wait='10' hold='1' "
+                           "ver='1.6' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' "
+                           "xmlns='http://jabber.org/protocol/httpbind'/>">>]),
+    {match, [Sid]} = re:run(Created, "sid=['\"]([^'\"]+)", [{capture, all_but_first, binary}]),
+    {Rid0, _Features} = poll(Url, Sid, 101, Created, <<"PLAIN">>, 10),
+    Plain = base64:encode(<<0, "alice", 0, "alice-pw">>),
+    {Rid1, _} = bosh_send(Url, Sid, Rid0, [<<"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                                                     "mechanism='PLAIN'>">>, Plain, <<"</auth>">>],
+                          <<"<success">>),
+    {Rid2, _} = bosh_send(Url, Sid, Rid1, restart, <<"urn:ietf:params:xml:ns:xmpp-bind">>),
+    {Rid3, Bound} = bosh_send(Url, Sid, Rid2,
+                              [<<"<iq type='set' id='bind1' xmlns='jabber:client'>"
+                                 "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                                 "<resource>bosh</resource></bind></iq>">>],
+                              <<"</jid>">>),
+    ?assertMatch({_, _}, binary:match(Bound, <<"alice@localhost/bosh</jid>">>)),
+    {_, Roster} = bosh_send(Url, Sid, Rid3,
+                            [<<"<iq type='get' id='r1' xmlns='jabber:client'>"
+                               "<query xmlns='jabber:iq:roster'/></iq>">>],
+                            <<"id='r1'">>),
+    ?assertMatch({match, _}, re:run(Roster, "<iq[^>]*type=.result[^>]*id=.r1|"
+                                            "<iq[^>]*id=.r1[^>]*type=.result")),
+    ct:log("the roster over BOSH: ~s", [Roster]).
 
 stanza_too_big(Config) ->
     E = ?config(ejabberd, Config),
@@ -368,6 +401,42 @@ recv_to_close(Tls, Acc) ->
     case stanza_tls:recv(Tls, 0, 10000) of
         {ok, Data} -> recv_to_close(Tls, <<Acc/binary, Data/binary>>);
         {error, _} -> Acc
+    end.
+
+%%--------------------------------------------------------------------
+%% BOSH: one POST at a time; what ejabberd answers may come in that
+%% request's response or in a later empty poll's, so a send polls until
+%% the marker shows (ten times at most).
+
+bosh(Url, Body) ->
+    Request = {Url, [], "text/xml; charset=utf-8", iolist_to_binary(Body)},
+    {ok, {{_, 200, _}, _, Resp}} = httpc:request(post, Request, [{timeout, 15000}],
+                                                 [{body_format, binary}]),
+    Resp.
+
+%% Rid is the next request id; returns {NextRid, what came back}.
+bosh_send(Url, Sid, Rid, Payload, Marker) ->
+    Body = case Payload of
+               restart ->
+                   [<<"<body rid='">>, integer_to_binary(Rid), <<"' sid='">>, Sid,
+                    <<"' to='localhost' xml:lang='en' xmpp:restart='true' "
+                      "xmlns:xmpp='urn:xmpp:xbosh' xmlns='http://jabber.org/protocol/httpbind'/>">>];
+               _ ->
+                   [<<"<body rid='">>, integer_to_binary(Rid), <<"' sid='">>, Sid,
+                    <<"' xmlns='http://jabber.org/protocol/httpbind'>">>, Payload, <<"</body>">>]
+           end,
+    Resp = bosh(Url, Body),
+    poll(Url, Sid, Rid + 1, Resp, Marker, 10).
+
+poll(_Url, _Sid, Rid, Seen, Marker, Left) when Left =< 0 ->
+    error({bosh_no, Marker, Rid, Seen});
+poll(Url, Sid, Rid, Seen, Marker, Left) ->
+    case binary:match(Seen, Marker) of
+        {_, _} -> {Rid, Seen};
+        nomatch ->
+            More = bosh(Url, [<<"<body rid='">>, integer_to_binary(Rid), <<"' sid='">>, Sid,
+                              <<"' xmlns='http://jabber.org/protocol/httpbind'/>">>]),
+            poll(Url, Sid, Rid + 1, <<Seen/binary, More/binary>>, Marker, Left - 1)
     end.
 
 %%--------------------------------------------------------------------
