@@ -13,12 +13,12 @@
 -export([login_starttls_scram/1, wrong_password/1, unverifiable_certificate/1,
          roster_get/1, disco_info/1, ping/1, natter_snippet_two_clients/1,
          concurrent_requests_to_one_peer/1, server_stops_mid_flight/1,
-         random_faults/1, no_crash_reports/1]).
+         random_faults/1, no_crash_reports/1, legacy_auth_login/1]).
 
 all() ->
     [login_starttls_scram, wrong_password, unverifiable_certificate, roster_get, disco_info,
      ping, natter_snippet_two_clients, concurrent_requests_to_one_peer, random_faults,
-     server_stops_mid_flight, no_crash_reports].
+     server_stops_mid_flight, no_crash_reports, legacy_auth_login].
 
 init_per_suite(Config) ->
     case stanza_ejabberd:start(#{users => [{"foo", "localhost", "bar"},
@@ -95,6 +95,36 @@ ping(Config) ->
                  stanza_client:send_wait_iq(Cn, "get", "", "localhost",
                                             {xmlel, <<"ping">>, [{<<"xmlns">>, <<"urn:xmpp:ping">>}], []})),
     stanza_client:close(Cn).
+
+%% natter's way in (XEP-0078 jabber:iq:auth), against an ejabberd of its
+%% own that offers it and no SASL mechanism: mod_legacy_auth, passwords
+%% stored plain, every mechanism disabled. Without `legacy_auth' the
+%% client refuses to go on; with it, it logs in (inside TLS only) with the
+%% resource bound by the auth itself, and the session works.
+legacy_auth_login(_Config) ->
+    Mechanisms = ["PLAIN", "DIGEST-MD5", "X-OAUTH2", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
+                  "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS"],
+    {ok, E} = stanza_ejabberd:start(
+                #{users => [{"old", "localhost", "natter"}],
+                  extra_yml => ["auth_password_format: plain\n",
+                                "disable_sasl_mechanisms:\n",
+                                [["  - \"", M, "\"\n"] || M <- Mechanisms]],
+                  extra_modules_yml => "  mod_legacy_auth: {}\n"}),
+    try
+        Base = [{host, "127.0.0.1"}, {domain, "localhost"}, {port, stanza_ejabberd:port(E, c2s)},
+                {user, "old"}, {password, "natter"}, {resource, "legacy"},
+                {tls, #{cafile => stanza_ejabberd:cert(E)}}],
+        ?assertMatch({error, {no_mechanism, []}}, stanza_client:start_link(Base)),
+        {ok, Cn} = stanza_client:start_link([{legacy_auth, true} | Base]),
+        ?assertEqual(<<"old@localhost/legacy">>, stanza_client:jid(Cn)),
+        ?assertMatch(#{mechanism := <<"jabber:iq:auth">>}, stanza_client:stats(Cn)),
+        {ok, Reply} = stanza_client:send_wait_iq(Cn, "get", "", "localhost",
+                                                 <<"<ping xmlns='urn:xmpp:ping'/>">>),
+        ?assertEqual("result", attr("type", Reply)),
+        stanza_client:close(Cn)
+    after
+        stanza_ejabberd:stop(E)
+    end.
 
 %% The natter snippet: one client registers an exchange and answers the
 %% IQs another sends it.
