@@ -28,7 +28,22 @@
 
 -export_type([context/0]).
 
+-ifdef(TEST).
+-export([built_context/1, declarations/1]).
+-endif.
+
 -define(XML_NS, <<"http://www.w3.org/XML/1998/namespace">>).
+-define(STREAM_NS, <<"http://etherx.jabber.org/streams">>).
+%% The context of the stream headers servers see all day (a default
+%% namespace and the stream prefix, nothing else), as a constant: with Ns
+%% a literal the compiler makes the whole term a literal, so every session
+%% keeps a pointer to one shared copy in its state rather than its own
+%% copy of these binaries and this map (43 words). The same term root/1
+%% builds otherwise.
+-define(COMMON_CONTEXT(Ns),
+        #context{root_ns = Ns, top = [{<<"stream">>, ?STREAM_NS}],
+                 scope = #{default => Ns, <<"xml">> => ?XML_NS,
+                           <<"stream">> => ?STREAM_NS}}).
 
 %% What the stream root says for its stanzas: the namespace the root is
 %% taken to be in, the prefixes it declared, and the bindings in scope.
@@ -44,7 +59,18 @@
 %% @doc The context that the stream root's attributes set up.
 -spec root(attrs()) -> context().
 root(Attrs) ->
-    {Default, Prefixed} = declarations(Attrs),
+    common_context(declarations(Attrs)).
+
+common_context({<<"jabber:client">>, [{<<"stream">>, ?STREAM_NS}]}) ->
+    ?COMMON_CONTEXT(<<"jabber:client">>);
+common_context({<<"jabber:server">>, [{<<"stream">>, ?STREAM_NS}]}) ->
+    ?COMMON_CONTEXT(<<"jabber:server">>);
+common_context({<<"jabber:component:accept">>, [{<<"stream">>, ?STREAM_NS}]}) ->
+    ?COMMON_CONTEXT(<<"jabber:component:accept">>);
+common_context(Declarations) ->
+    built_context(Declarations).
+
+built_context({Default, Prefixed}) ->
     RootNs = case Default of
                  none -> <<>>;
                  Uri -> Uri
