@@ -67,7 +67,8 @@ options(Args) ->
                  probes => 4, probe_ms => 50, tsung_timeout => 300,
                  chat_users => 200, chat_msgs => 30, chat_think => 0.4,
                  out => "_build/load/load.md", append => false,
-                 ebins => [], drop_ins => [], scenarios => [component, chat]},
+                 ebins => [], drop_ins => [], scenarios => [component, chat],
+                 libsets => [stanza, own]},
     parse_args(string:lexemes(Args, " "), Defaults).
 
 parse_args(["--ebin", Dir | Rest], Opts = #{ebins := Es}) ->
@@ -78,6 +79,10 @@ parse_args(["--out", File | Rest], Opts) ->
     parse_args(Rest, Opts#{out := File});
 parse_args(["--append" | Rest], Opts) ->
     parse_args(Rest, Opts#{append := true});
+parse_args(["--libsets", Sets | Rest], Opts) ->
+    Libsets = [list_to_existing_atom(L) || L <- string:lexemes(Sets, ",")],
+    [] = Libsets -- [stanza, own, xml, tls, stringprep],
+    parse_args(Rest, Opts#{libsets := Libsets});
 parse_args(["--only", Scenario | Rest], Opts) ->
     parse_args(Rest, Opts#{scenarios := [list_to_existing_atom(Scenario)]});
 parse_args(["--" ++ Key, V | Rest], Opts) when Key =:= "think"; Key =:= "chat_think" ->
@@ -89,11 +94,12 @@ parse_args(["--" ++ Key, N | Rest], Opts) ->
 parse_args([], Opts) ->
     Opts.
 
-run(Opts = #{rounds := Rounds, scenarios := Scenarios, drop_ins := DropIns}) ->
+run(Opts = #{rounds := Rounds, scenarios := Scenarios, drop_ins := DropIns,
+             libsets := Libsets}) ->
     [] =/= DropIns orelse error(no_drop_ins),
     Phases = [{Round, Scenario, Libs} || Round <- lists:seq(1, Rounds),
                                          Scenario <- Scenarios,
-                                         Libs <- [stanza, own]],
+                                         Libs <- Libsets],
     [phase(Opts, P) || P <- Phases].
 
 %%====================================================================
@@ -105,9 +111,9 @@ phase(Opts = #{drop_ins := DropIns}, {Round, Scenario, Libs}) ->
               [Round, Scenario, Libs]),
     Base = #{components => [{?DOMAIN, ?SECRET}], anonymous_hosts => [?ANON],
              hosts => [?HOST], loglevel => warning},
-    Server = case Libs of
-                 stanza -> Base#{drop_ins => DropIns};
-                 own -> Base
+    Server = case drop_ins(Libs, DropIns) of
+                 [] -> Base;
+                 Dirs -> Base#{drop_ins => Dirs}
              end,
     {ok, E} = stanza_ejabberd:start(Server),
     try
@@ -132,14 +138,37 @@ phase(Opts = #{drop_ins := DropIns}, {Round, Scenario, Libs}) ->
 which_libs(E) ->
     [{M, stanza_ejabberd:rpc(E, code, which, [M])} || M <- ?LIB_MODULES].
 
-%% stanza: every module from this server's drop-in directory; own: from
-%% Debian's p1_* applications.
+%% The compat applications each library set replaces: stanza all three,
+%% own none; xml, tls and stringprep one each (to tell which library a
+%% difference comes from: `--libsets stanza,own,xml,tls,stringprep').
+compat_apps(stanza) -> ["fast_xml", "fast_tls", "stringprep"];
+compat_apps(own) -> [];
+compat_apps(xml) -> ["fast_xml"];
+compat_apps(tls) -> ["fast_tls"];
+compat_apps(stringprep) -> ["stringprep"].
+
+%% The stanza application (their NIFs) and the chosen compat apps.
+drop_ins(Libs, DropIns) ->
+    case compat_apps(Libs) of
+        [] -> [];
+        Apps -> [D || D <- DropIns, lists:member(filename:basename(D), ["stanza" | Apps])]
+    end.
+
+module_app(fxml) -> "fast_xml";
+module_app(fxml_stream) -> "fast_xml";
+module_app(fast_tls) -> "fast_tls";
+module_app(stringprep) -> "stringprep".
+
+%% A replaced library's modules come from this server's drop-in
+%% directory, the others from Debian's p1_* applications.
 check_libs(Libs, Which, E) ->
-    Expected = case Libs of
-                   stanza -> stanza_ejabberd:drop_in_dir(E);
-                   own -> "/usr/lib/erlang/lib/p1_"
+    Expected = fun(M) ->
+                       case lists:member(module_app(M), compat_apps(Libs)) of
+                           true -> stanza_ejabberd:drop_in_dir(E);
+                           false -> "/usr/lib/erlang/lib/p1_"
+                       end
                end,
-    case [M || {M, Path} <- Which, not lists:prefix(Expected, to_list(Path))] of
+    case [M || {M, Path} <- Which, not lists:prefix(Expected(M), to_list(Path))] of
         [] -> ok;
         Wrong -> error({wrong_libraries, Libs, Wrong, Which})
     end.
@@ -424,7 +453,7 @@ markdown(Rows, Opts) ->
      setup_text(Opts),
      io_lib:format("Load average at the end: ~s.~n~n", [loadavg()]),
      "What ejabberd ran (code:which on its node, checked before every phase):\n\n",
-     [libs_text(Libs, Rows) || Libs <- [stanza, own]],
+     [libs_text(Libs, Rows) || Libs <- dedup([L || #{libs := L} <- Rows])],
      "\nPer phase:\n\n",
      "| round | scenario | ejabberd on | sessions | msgs sent / received | msgs/s "
      "| RTT p50 / p99 (ms) | CPU us/msg | KB/session (erlang) | KB/session (RSS) "

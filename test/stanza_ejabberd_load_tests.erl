@@ -11,6 +11,12 @@ options_test() ->
                    drop_ins := ["/a", "/b"], scenarios := [chat], chat_users := 7,
                    users := 200}, O).
 
+libsets_test() ->
+    ?assertMatch(#{libsets := [stanza, own]}, stanza_ejabberd_load:options("")),
+    ?assertMatch(#{libsets := [stanza, own, xml, tls, stringprep]},
+                 stanza_ejabberd_load:options("--libsets stanza,own,xml,tls,stringprep")),
+    ?assertError(_, stanza_ejabberd_load:options("--libsets stanza,eunit")).
+
 unknown_option_fails_test() ->
     ?assertError(_, stanza_ejabberd_load:options("--no_such_option_here 3")).
 
