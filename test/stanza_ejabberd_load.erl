@@ -229,6 +229,7 @@ component(E, OsPid, Opts = #{users := Users, msgs := Msgs}) ->
 chat(E, OsPid, Opts = #{chat_users := N, chat_msgs := Msgs, probes := P}) ->
     ok = register_users(E, "user", N),
     ok = register_users(E, "probe", P),
+    ok = settle_rss(OsPid),
     Mem0 = memory(E, OsPid),
     Self = self(),
     Runner = spawn_link(fun() ->
@@ -257,6 +258,8 @@ chat(E, OsPid, Opts = #{chat_users := N, chat_msgs := Msgs, probes := P}) ->
       rtts_us => Rtts, cpu_ms => Cpu1 - Cpu0,
       cpu_us_per_msg => (Cpu1 - Cpu0) * 1000 / max(1, Sent),
       sessions => Sessions, plateau => Plateau,
+      rss_mb => {maps:get(rss, Mem0) / 1048576, maps:get(rss, Mem1) / 1048576},
+      erlang_mb => {maps:get(total, Mem0) / 1048576, maps:get(total, Mem1) / 1048576},
       mem_per_session => (maps:get(total, Mem1) - maps:get(total, Mem0)) / max(1, Sessions),
       rss_per_session => (maps:get(rss, Mem1) - maps:get(rss, Mem0)) / max(1, Sessions),
       errors => tsung_errors(Tsung),
@@ -285,6 +288,22 @@ memory(E, OsPid) ->
     #{total => stanza_ejabberd:rpc(E, erlang, memory, [total]),
       rss => rss_kb(OsPid) * 1024,
       n => stanza_ejabberd:rpc(E, ejabberd_sm, connected_users_number, [])}.
+
+%% A fresh ejabberd's RSS shrinks for about 10 s after start (the
+%% allocators hand startup memory back): the baseline waits until it has
+%% stayed within 256 KB for 2 s (20 s at most).
+settle_rss(OsPid) ->
+    settle_rss(OsPid, rss_kb(OsPid), 0, 20).
+
+settle_rss(_OsPid, _Last, 2, _Left) -> ok;
+settle_rss(_OsPid, _Last, _Stable, 0) -> ok;
+settle_rss(OsPid, Last, Stable, Left) ->
+    timer:sleep(1000),
+    Now = rss_kb(OsPid),
+    case abs(Now - Last) < 256 of
+        true -> settle_rss(OsPid, Now, Stable + 1, Left - 1);
+        false -> settle_rss(OsPid, Now, 0, Left - 1)
+    end.
 
 %% Waits until all N Tsung users hold a session (they idle then until
 %% the last one is in); false if Tsung ends or 120 s pass first.
@@ -318,8 +337,8 @@ chat_scenario(E, #{chat_users := N, chat_msgs := Msgs, chat_think := Think, ramp
     Arrival = 2 * Ramp,
     %% the last of N Poisson arrivals at N / ramp per second comes about
     %% `ramp' s after the first; the login takes 4 s of think time
-    Wait = Ramp + 6,
-    Hold = Ramp + 10,
+    Wait = Ramp + 8,
+    Hold = Ramp + 8,
     ["<?xml version=\"1.0\"?>\n",
      "<!DOCTYPE tsung SYSTEM \"/usr/share/tsung/tsung-1.0.dtd\">\n",
      "<tsung loglevel=\"warning\" dumptraffic=\"false\">\n",
@@ -457,8 +476,8 @@ markdown(Rows, Opts) ->
      "\nPer phase:\n\n",
      "| round | scenario | ejabberd on | sessions | msgs sent / received | msgs/s "
      "| RTT p50 / p99 (ms) | CPU us/msg | KB/session (erlang) | KB/session (RSS) "
-     "| errors | error.log lines | lost |\n"
-     "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+     "| ejabberd erlang / RSS MB, before -> sessions up | errors | error.log lines | lost |\n"
+     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
      Phases,
      "\nMedian of the rounds (min - max):\n\n",
      "| scenario | ejabberd on | msgs/s | RTT p50 (ms) | RTT p99 (ms) | CPU us/msg "
@@ -500,12 +519,16 @@ shorten(Path) ->
 phase_line(R = #{round := Rd, scenario := S, libs := L, sessions := N, sent := Sent,
                  received := Got, msgs_per_s := Rate, rtts_us := Rtts, cpu_us_per_msg := Cpu,
                  errors := Err, error_log_lines := Log, lost := Lost}) ->
-    io_lib:format("| ~b | ~s | ~s | ~b | ~b / ~b | ~.1f | ~.2f / ~.2f | ~.1f | ~s | ~s | ~b | ~b | ~s |\n",
+    io_lib:format("| ~b | ~s | ~s | ~b | ~b / ~b | ~.1f | ~.2f / ~.2f | ~.1f | ~s | ~s | ~s | ~b | ~b | ~s |\n",
                   [Rd, S, L, N, Sent, Got, float(Rate),
                    stanza_component_load:percentile(Rtts, 50) / 1000,
                    stanza_component_load:percentile(Rtts, 99) / 1000, float(Cpu),
                    kb(maps:get(mem_per_session, R)), kb(maps:get(rss_per_session, R)),
-                   Err, Log, yes_no(Lost)]).
+                   before_up(R), Err, Log, yes_no(Lost)]).
+
+before_up(#{erlang_mb := {E0, E1}, rss_mb := {R0, R1}}) ->
+    io_lib:format("~.1f -> ~.1f / ~.1f -> ~.1f", [E0, E1, R0, R1]);
+before_up(_) -> "-".
 
 -spec summary([row()]) -> [map()].
 summary(Rows) ->
