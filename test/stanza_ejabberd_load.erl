@@ -120,7 +120,9 @@ phase(Opts = #{drop_ins := DropIns}, {Round, Scenario, Libs}) ->
         Which = which_libs(E),
         ok = check_libs(Libs, Which, E),
         OsPid = stanza_ejabberd:rpc(E, os, getpid, []),
-        Row = scenario(Scenario, E, OsPid, Opts),
+        %% Tsung's logs: _build/load/tsung-ejabberd-<scenario>-<libs>-<round>
+        TsungDir = {lists:concat(["ejabberd-", Scenario, "-", Libs]), Round},
+        Row = scenario(Scenario, E, OsPid, Opts#{tsung_dir => TsungDir}),
         ErrorLog = stanza_ejabberd:error_log(E),
         Full = Row#{round => Round, scenario => Scenario, libs => Libs, which => Which,
                     openssl_memory => openssl_memory(Scenario, Libs, E),
@@ -197,7 +199,7 @@ scenario(chat, E, OsPid, Opts) -> chat(E, OsPid, Opts).
 %% Scenario 1: the echo component (on stanza's codec in both)
 %%====================================================================
 
-component(E, OsPid, Opts = #{users := Users, msgs := Msgs}) ->
+component(E, OsPid, Opts = #{users := Users, msgs := Msgs, tsung_dir := {TName, TRound}}) ->
     {ok, Peer, _} = stanza_component_load:start_peer(Opts),
     try
         ok = peer:call(Peer, stanza_component_load, component_start,
@@ -208,8 +210,7 @@ component(E, OsPid, Opts = #{users := Users, msgs := Msgs}) ->
         Cpu0 = stanza_component_load:cpu_ms(OsPid),
         T0 = erlang:monotonic_time(millisecond),
         Probes = stanza_component_load:start_probes(E, Opts),
-        Tsung = stanza_component_load:run_tsung(E, Opts, "ejabberd-component",
-                                                 erlang:unique_integer([positive])),
+        Tsung = stanza_component_load:run_tsung(E, Opts, TName, TRound),
         #{sent := PSent, received := PGot, rtts_us := Rtts} =
             stanza_component_load:stop_probes(Probes),
         Settled = stanza_component_load:settle(Peer),
@@ -240,7 +241,8 @@ component(E, OsPid, Opts = #{users := Users, msgs := Msgs}) ->
 %% Scenario 2: logged-in users chatting over STARTTLS
 %%====================================================================
 
-chat(E, OsPid, Opts = #{chat_users := N, chat_msgs := Msgs, probes := P}) ->
+chat(E, OsPid, Opts = #{chat_users := N, chat_msgs := Msgs, probes := P,
+                        tsung_dir := {TName, TRound}}) ->
     ok = register_users(E, "user", N),
     ok = register_users(E, "probe", P),
     ok = settle_rss(OsPid),
@@ -249,8 +251,7 @@ chat(E, OsPid, Opts = #{chat_users := N, chat_msgs := Msgs, probes := P}) ->
     Runner = spawn_link(fun() ->
                                 Self ! {tsung_done, self(),
                                         stanza_component_load:run_tsung_xml(
-                                          chat_scenario(E, Opts), Opts, "ejabberd-chat",
-                                          erlang:unique_integer([positive]))}
+                                          chat_scenario(E, Opts), Opts, TName, TRound)}
                         end),
     Plateau = wait_plateau(E, N, Runner),
     Mem1 = memory(E, OsPid),
