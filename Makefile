@@ -295,6 +295,7 @@ load:
 	$(MAKE) examples-build
 	$(ERL) -noshell -pa $(TEST_EBINS) \
 	  -eval 'stanza_component_load:main("--out $(LOAD_OUT) $(foreach e,$(TEST_EBINS),--ebin $(e)) $(LOAD_OPTS)")'
+	$(MAKE) load-ejabberd LOAD_EJABBERD_APPEND=--append
 
 ## ejabberd 23.01 on stanza (doc/ejabberd-on-stanza.md). `make
 ## ejabberd-on-stanza' starts Debian's ejabberd privately on loopback with
@@ -325,3 +326,19 @@ ejabberd-drop-ins:
 	done
 	@echo "Drop-ins in $(DROP_INS_DEST). In ejabberdctl.cfg (e.g. /etc/ejabberd/ejabberdctl.cfg):"
 	@echo "ERL_OPTIONS=\"$(foreach a,$(DROP_IN_APPS),-pa $(DROP_INS_DEST)/$(a)/ebin)\""
+
+## `make load', second part (doc/ejabberd-load.md): the same ejabberd 23.01
+## on stanza's drop-ins (LOAD_DROP_INS, first on its code path) and on its
+## own Debian libraries, interleaved, fresh server per phase: the echo
+## component scenario and logged-in users chatting over STARTTLS
+## (test/stanza_ejabberd_load.erl). Appended to $(LOAD_OUT) by `make load';
+## alone it writes it. LOAD_OPTS e.g. '--chat_users 400 --chat_msgs 60
+## --rounds 3'; '--only chat' or '--only component' runs one scenario.
+.PHONY: load-ejabberd
+LOAD_DROP_INS ?= $(foreach a,stanza fast_xml fast_tls stringprep,$(CURDIR)/_build/test/lib/$(a))
+LOAD_EJABBERD_APPEND ?=
+load-ejabberd:
+	@scripts/ensure-packages load
+	$(MAKE) examples-build
+	$(ERL) -noshell -pa $(TEST_EBINS) \
+	  -eval 'stanza_ejabberd_load:main("--out $(LOAD_OUT) $(LOAD_EJABBERD_APPEND) $(foreach e,$(TEST_EBINS),--ebin $(e)) $(foreach d,$(LOAD_DROP_INS),--drop-in $(d)) $(LOAD_OPTS)")'

@@ -24,6 +24,10 @@
 -module(stanza_component_load).
 
 -export([main/1, component_start/1, component_snapshot/0, codec_hot/1]).
+%% Shared with stanza_ejabberd_load (the same scenario and probes against
+%% ejabberd on stanza's drop-ins and on its own libraries).
+-export([start_peer/1, settle/1, cpu_ms/1, run_tsung/4, run_tsung_xml/4, scenario/2,
+         start_probes/2, stop_probes/1, percentile/2, median/1]).
 
 -include_lib("kernel/include/file.hrl").
 
@@ -64,6 +68,11 @@ parse_args(["--ebin", Dir | Rest], Opts = #{ebins := Es}) ->
     parse_args(Rest, Opts#{ebins := Es ++ [Dir]});
 parse_args(["--out", File | Rest], Opts) ->
     parse_args(Rest, Opts#{out := File});
+%% stanza_ejabberd_load's own options (LOAD_OPTS feeds both)
+parse_args(["--chat_" ++ _, _ | Rest], Opts) ->
+    parse_args(Rest, Opts);
+parse_args(["--only", _ | Rest], Opts) ->
+    parse_args(Rest, Opts);
 parse_args(["--think", T | Rest], Opts) ->
     parse_args(Rest, Opts#{think := list_to_float(T)});
 parse_args(["--" ++ Key, N | Rest], Opts) ->
@@ -193,7 +202,11 @@ clock_ticks() ->
 %% Tsung
 %%====================================================================
 
-run_tsung(E, Opts = #{tsung_timeout := Limit}, Name, Round) ->
+run_tsung(E, Opts, Name, Round) ->
+    run_tsung_xml(scenario(E, Opts), Opts, Name, Round).
+
+%% Runs Tsung on a scenario (iodata) under _build/load/tsung-Name-Round/.
+run_tsung_xml(Xml, #{tsung_timeout := Limit}, Name, Round) ->
     Dir = filename:absname(filename:join(["_build", "load",
                                           lists:flatten(io_lib:format("tsung-~s-~b", [Name, Round]))])),
     %% Tsung names its log directory by the minute: a directory left by an
@@ -201,7 +214,7 @@ run_tsung(E, Opts = #{tsung_timeout := Limit}, Name, Round) ->
     _ = file:del_dir_r(Dir),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     Scenario = filename:join(Dir, "scenario.xml"),
-    ok = file:write_file(Scenario, scenario(E, Opts)),
+    ok = file:write_file(Scenario, Xml),
     Id = lists:flatten(io_lib:format("stz~s~b", [os:getpid(), erlang:unique_integer([positive])])),
     Port = open_port({spawn_executable, "/usr/bin/timeout"},
                      [{args, ["-k", "10", integer_to_list(Limit), "/usr/bin/tsung", "-n",
