@@ -27,7 +27,7 @@
 %% Shared with stanza_ejabberd_load (the same scenario and probes against
 %% ejabberd on stanza's drop-ins and on its own libraries).
 -export([start_peer/1, settle/1, cpu_ms/1, run_tsung/4, run_tsung_xml/4, scenario/2,
-         start_probes/2, stop_probes/1, percentile/2, median/1]).
+         start_probes/2, stop_probes/1, percentile/2, median/1, echoed/2]).
 
 -include_lib("kernel/include/file.hrl").
 

@@ -457,15 +457,9 @@ drain(Cn, Acc, Parent) ->
     stanza_client:close(Cn),
     Parent ! {probe_done, self(), Acc}.
 
-echoed(El = {xmlel, <<"message">>, _, _}, Acc = #{received := N, rtts := R}) ->
-    case stanza_xml:get_path_s(El, [{elem, <<"body">>}, cdata]) of
-        <<>> -> Acc;
-        Body ->
-            Rtt = erlang:monotonic_time(microsecond) - binary_to_integer(Body),
-            Acc#{received := N + 1, rtts := [Rtt | R]}
-    end;
-echoed(_El, Acc) ->
-    Acc.
+%% A probe's message back, timed as the component probes time theirs.
+echoed(El, Acc) ->
+    stanza_component_load:echoed({xmlstreamelement, El}, Acc).
 
 %%====================================================================
 %% The report
