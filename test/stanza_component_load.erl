@@ -27,7 +27,7 @@
 %% Shared with stanza_ejabberd_load (the same scenario and probes against
 %% ejabberd on stanza's drop-ins and on its own libraries).
 -export([start_peer/1, settle/1, cpu_ms/1, run_tsung/4, run_tsung_xml/4, scenario/2,
-         start_probes/2, stop_probes/1, percentile/2, median/1, echoed/2]).
+         start_probes/2, stop_probes/1, percentile/2, echoed/2, tsung_head/6]).
 
 -include_lib("kernel/include/file.hrl").
 
@@ -239,19 +239,7 @@ scenario(E, #{users := Users, msgs := Msgs, think := Think, ramp := Ramp}) ->
     Rate = max(1, Users div max(1, Ramp)),
     Msg = "&lt;message to='" ?DOMAIN "' type='chat'&gt;&lt;body&gt;"
           "Hello from Tsung, through the component and back&lt;/body&gt;&lt;/message&gt;",
-    ["<?xml version=\"1.0\"?>\n",
-     "<!DOCTYPE tsung SYSTEM \"/usr/share/tsung/tsung-1.0.dtd\">\n",
-     "<tsung loglevel=\"warning\" dumptraffic=\"false\">\n",
-     "<clients><client host=\"localhost\" use_controller_vm=\"true\" maxusers=\"", i(Users * 2), "\"/></clients>\n",
-     "<servers><server host=\"127.0.0.1\" port=\"", i(stanza_ejabberd:port(E, c2s)), "\" type=\"tcp\"/></servers>\n",
-     "<load><arrivalphase phase=\"1\" duration=\"", i(2 * Ramp), "\" unit=\"second\">",
-     "<users maxnumber=\"", i(Users), "\" arrivalrate=\"", i(Rate), "\" unit=\"second\"/>",
-     "</arrivalphase></load>\n",
-     "<options><option type=\"ts_jabber\" name=\"domain\" value=\"", ?ANON, "\"/>",
-     "<option type=\"ts_jabber\" name=\"global_number\" value=\"", i(Users), "\"/>",
-     "<option type=\"ts_jabber\" name=\"userid_max\" value=\"", i(Users), "\"/>",
-     "<option type=\"ts_jabber\" name=\"username\" value=\"tsung\"/>",
-     "<option type=\"ts_jabber\" name=\"passwd\" value=\"tsung\"/></options>\n",
+    [tsung_head(E, Users, 2 * Ramp, Rate, ?ANON, "tsung"),
      "<sessions><session probability=\"100\" name=\"echo\" type=\"ts_jabber\">\n",
      %% the pauses after connect and auth: see the module doc of ack=local
      "<request><jabber type=\"connect\" ack=\"local\"/></request><thinktime value=\"1\"/>\n",
@@ -268,6 +256,26 @@ scenario(E, #{users := Users, msgs := Msgs, think := Think, ramp := Ramp}) ->
      "</session></sessions></tsung>\n"].
 
 i(N) -> integer_to_list(N).
+
+%% A Tsung scenario up to its sessions: Users users arriving at Rate per
+%% second for Duration s against ejabberd's c2s port, ts_jabber's users
+%% named Name1..NameUsers on Domain with their name as password.
+-spec tsung_head(stanza_ejabberd:handle(), pos_integer(), pos_integer(), pos_integer(),
+                 string(), string()) -> iolist().
+tsung_head(E, Users, Duration, Rate, Domain, Name) ->
+    ["<?xml version=\"1.0\"?>\n",
+     "<!DOCTYPE tsung SYSTEM \"/usr/share/tsung/tsung-1.0.dtd\">\n",
+     "<tsung loglevel=\"warning\" dumptraffic=\"false\">\n",
+     "<clients><client host=\"localhost\" use_controller_vm=\"true\" maxusers=\"", i(Users * 2), "\"/></clients>\n",
+     "<servers><server host=\"127.0.0.1\" port=\"", i(stanza_ejabberd:port(E, c2s)), "\" type=\"tcp\"/></servers>\n",
+     "<load><arrivalphase phase=\"1\" duration=\"", i(Duration), "\" unit=\"second\">",
+     "<users maxnumber=\"", i(Users), "\" arrivalrate=\"", i(Rate), "\" unit=\"second\"/>",
+     "</arrivalphase></load>\n",
+     "<options><option type=\"ts_jabber\" name=\"domain\" value=\"", Domain, "\"/>",
+     "<option type=\"ts_jabber\" name=\"global_number\" value=\"", i(Users), "\"/>",
+     "<option type=\"ts_jabber\" name=\"userid_max\" value=\"", i(Users), "\"/>",
+     "<option type=\"ts_jabber\" name=\"username\" value=\"", Name, "\"/>",
+     "<option type=\"ts_jabber\" name=\"passwd\" value=\"", Name, "\"/></options>\n"].
 
 %% The last "stats:" line of each name in tsung.log: a counter gives
 %% {Interval, Total}; a sample gives its fields (count, mean, stddev,
@@ -500,13 +508,7 @@ markdown(Rows, #{users := U, msgs := M, think := T, ramp := R, probes := P, prob
                    [yes_no(lists:any(fun(#{lost := L}) -> L end, Rows)),
                     yes_no(lists:all(fun(#{all_users := A}) -> A end, Rows))])].
 
-median(Values) ->
-    Sorted = lists:sort(Values),
-    N = length(Sorted),
-    case N rem 2 of
-        1 -> lists:nth(N div 2 + 1, Sorted);
-        0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
-    end.
+median(Values) -> stanza_bench_util:median(Values).
 
 fmt(undefined) -> "-";
 fmt(X) -> io_lib:format("~.2f", [X]).

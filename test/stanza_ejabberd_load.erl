@@ -354,19 +354,7 @@ chat_scenario(E, #{chat_users := N, chat_msgs := Msgs, chat_think := Think, ramp
     %% `ramp' s after the first; the login takes 4 s of think time
     Wait = Ramp + 8,
     Hold = Ramp + 8,
-    ["<?xml version=\"1.0\"?>\n",
-     "<!DOCTYPE tsung SYSTEM \"/usr/share/tsung/tsung-1.0.dtd\">\n",
-     "<tsung loglevel=\"warning\" dumptraffic=\"false\">\n",
-     "<clients><client host=\"localhost\" use_controller_vm=\"true\" maxusers=\"", i(N * 2), "\"/></clients>\n",
-     "<servers><server host=\"127.0.0.1\" port=\"", i(stanza_ejabberd:port(E, c2s)), "\" type=\"tcp\"/></servers>\n",
-     "<load><arrivalphase phase=\"1\" duration=\"", i(Arrival), "\" unit=\"second\">",
-     "<users maxnumber=\"", i(N), "\" arrivalrate=\"", i(Rate), "\" unit=\"second\"/>",
-     "</arrivalphase></load>\n",
-     "<options><option type=\"ts_jabber\" name=\"domain\" value=\"", ?HOST, "\"/>",
-     "<option type=\"ts_jabber\" name=\"global_number\" value=\"", i(N), "\"/>",
-     "<option type=\"ts_jabber\" name=\"userid_max\" value=\"", i(N), "\"/>",
-     "<option type=\"ts_jabber\" name=\"username\" value=\"user\"/>",
-     "<option type=\"ts_jabber\" name=\"passwd\" value=\"user\"/></options>\n",
+    [stanza_component_load:tsung_head(E, N, Arrival, Rate, ?HOST, "user"),
      "<sessions><session probability=\"100\" name=\"chat\" type=\"ts_jabber\" bidi=\"true\">\n",
      "<request><jabber type=\"connect\" ack=\"local\"/></request><thinktime value=\"1\"/>\n",
      "<request><jabber type=\"starttls\" ack=\"bidi_ack\"/></request>\n",
@@ -576,7 +564,7 @@ dedup([X | Rest]) -> [X | dedup([Y || Y <- Rest, Y =/= X])].
 spread(Values) ->
     case [V || V <- Values, is_number(V)] of
         [] -> undefined;
-        Ns -> {stanza_component_load:median(Ns), lists:min(Ns), lists:max(Ns)}
+        Ns -> {stanza_bench_util:median(Ns), lists:min(Ns), lists:max(Ns)}
     end.
 
 summary_line(#{scenario := S, libs := L, msgs_per_s := Rate, p50_ms := P50, p99_ms := P99,
